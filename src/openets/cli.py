@@ -1,0 +1,52 @@
+"""The `openets` command line: one command group per package."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from openets.errors import OpenETSError
+
+app = typer.Typer(
+    name="openets",
+    help="openets: carbon-market rulebooks and registry.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _mount() -> None:
+    from openets.registry.cli import app as registry_app
+    from openets.rules.cli import app as rules_app
+
+    app.add_typer(rules_app, name="rules", help="Rulebooks: list, show and check programs.")
+    app.add_typer(registry_app, name="registry", help="The registry ledger of allowances and offsets.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; an OpenETSError becomes a one-paragraph message on stderr and exit code 1."""
+    _mount()
+    try:
+        app(args=argv, standalone_mode=False)
+    except OpenETSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
