@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -15,27 +16,23 @@ PG_HINT = (
 )
 
 
-def pg_base_url() -> str | None:
-    return os.environ.get(PG_ENV) or None
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextmanager
+def pg_schema() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
 
-    Skips (with the way to enable it) when OPENETS_TEST_PG is unset; fails, never skips, when it is set and
+    Skips (saying how to enable it) when OPENETS_TEST_PG is unset; fails, never skips, when it is set and
     the server cannot be reached.
     """
-    base = pg_base_url()
-    if base is None:
+    base = os.environ.get(PG_ENV)
+    if not base:
         pytest.skip(PG_HINT)
     import psycopg
 
-    schema = f"openets_t_{uuid.uuid4().hex[:12]}"
     try:
         conn = psycopg.connect(base, autocommit=True, connect_timeout=10)
     except psycopg.OperationalError as exc:
         pytest.fail(f"{PG_ENV}={base} is set but the server cannot be reached: {exc}")
+    schema = f"openets_t_{uuid.uuid4().hex[:12]}"
     conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
     try:
@@ -43,6 +40,12 @@ def pg_url() -> Iterator[str]:
     finally:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.close()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -56,3 +59,13 @@ def db_url(request) -> str:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_db_url(request, tmp_path_factory) -> Iterator[str]:
+    """Like db_url, shared by the tests of one module (for read-only or must-not-change tests)."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("registry") / "registry.db")
+        return
+    with pg_schema() as url:
+        yield url
