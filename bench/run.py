@@ -1,0 +1,202 @@
+"""`make bench`: durable registry transfers per second beside a bare INSERT+COMMIT loop, same database, same run.
+
+For each backend (SQLite file; PostgreSQL when reachable) it measures, in interleaved rounds:
+- openets one-per-commit: `Registry.apply` of one transfer, each its own durable transaction;
+- bare one-per-commit: one INSERT of a journal-sized row and a COMMIT, through the raw driver;
+- openets batched: `Registry.apply_batch` of BATCH transfers per transaction;
+- bare batched: BATCH INSERTs (executemany) and a COMMIT.
+It prints the median rate of each and the ratios; absolute rates on a shared machine are noise, the ratios
+against the peer measured in the same run are the result. Goals (issue 2): batched >= 50% of the bare rate,
+one-per-commit >= 80%.
+
+Environment: OPENETS_BENCH_PG (default: $OPENETS_TEST_PG, else postgresql://postgres@127.0.0.1:5432/test),
+OPENETS_BENCH_N (transfers per one-per-commit round, default 2000), OPENETS_BENCH_ROUNDS (default 3).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from openets.registry import Registry
+from openets.registry.ledger import make_move
+
+N = int(os.environ.get("OPENETS_BENCH_N", "2000"))
+ROUNDS = int(os.environ.get("OPENETS_BENCH_ROUNDS", "3"))
+BATCH = 100
+BATCHES = max(N // 50, 10)
+ROW = ("x" * 110, "c" * 64)  # about the size of a transfer's journal content and hash
+EFFECTIVE = date(2015, 6, 1)
+
+
+class Bare:
+    """A bare INSERT+COMMIT loop through the raw driver, with the registry's durability settings."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = "://" not in url
+        self.n = 0
+        if self.sqlite:
+            self.conn = sqlite3.connect(url, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (seq INTEGER PRIMARY KEY, op_id TEXT UNIQUE, content TEXT, h TEXT)")
+            self.sql = "INSERT INTO bench_bare (op_id, content, h) VALUES (?, ?, ?)"
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+            self.conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (seq BIGSERIAL PRIMARY KEY, op_id TEXT UNIQUE, content TEXT, h TEXT)")
+            self.conn.commit()
+            self.sql = "INSERT INTO bench_bare (op_id, content, h) VALUES (%s, %s, %s)"
+
+    def _rows(self, k: int) -> list[tuple[str, str, str]]:
+        rows = [(f"bare-{self.n + i}", *ROW) for i in range(k)]
+        self.n += k
+        return rows
+
+    def single(self) -> float:
+        rows = self._rows(N)
+        cur = self.conn.cursor()
+        start = time.perf_counter()
+        for row in rows:
+            if self.sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute(self.sql, row)
+                cur.execute("COMMIT")
+            else:
+                cur.execute(self.sql, row)
+                self.conn.commit()
+        return N / (time.perf_counter() - start)
+
+    def batched(self) -> float:
+        batches = [self._rows(BATCH) for _ in range(BATCHES)]
+        cur = self.conn.cursor()
+        start = time.perf_counter()
+        for rows in batches:
+            if self.sqlite:
+                cur.execute("BEGIN IMMEDIATE")
+                cur.executemany(self.sql, rows)
+                cur.execute("COMMIT")
+            else:
+                cur.executemany(self.sql, rows)
+                self.conn.commit()
+        return BATCHES * BATCH / (time.perf_counter() - start)
+
+
+class Openets:
+    """Registry transfers between two entities of different owners (holding limit checked every time)."""
+
+    def __init__(self, url: str) -> None:
+        self.reg = Registry.create(url, "wci")
+        self.reg.open_account("ACME-GEN", "acme", "general_holding", "CA")
+        self.reg.open_account("BETA-GEN", "beta", "general_holding", "CA")
+        self.reg.move("seed", "issue", "CA-ISSUANCE", "ACME-GEN", "CA:allowance:2015", 5_000_000, EFFECTIVE)
+        self.n = 0
+
+    def _ops(self, k: int) -> list:
+        ops = []
+        for i in range(self.n, self.n + k):
+            src, dst = ("ACME-GEN", "BETA-GEN") if i % 2 == 0 else ("BETA-GEN", "ACME-GEN")
+            ops.append(make_move(f"t-{i}", "transfer", src, dst, "CA:allowance:2015", 1, EFFECTIVE))
+        self.n += k
+        return ops
+
+    def single(self) -> float:
+        ops = self._ops(N)
+        start = time.perf_counter()
+        for op in ops:
+            self.reg.apply(op)
+        return N / (time.perf_counter() - start)
+
+    def batched(self) -> float:
+        batches = [self._ops(BATCH) for _ in range(BATCHES)]
+        start = time.perf_counter()
+        for ops in batches:
+            self.reg.apply_batch(ops)
+        return BATCHES * BATCH / (time.perf_counter() - start)
+
+
+def pg_url() -> str | None:
+    base = os.environ.get("OPENETS_BENCH_PG") or os.environ.get("OPENETS_TEST_PG") or "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        import psycopg
+
+        with psycopg.connect(base, connect_timeout=5):
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL to measure here
+        print(f"PostgreSQL at {base} not reachable ({exc}); set OPENETS_BENCH_PG to measure it")  # noqa: T201
+        return None
+    return base
+
+
+def measure(name: str, registry_url: str, bare_url: str, cleanup: Callable[[], None]) -> list[tuple[str, str, float, float]]:
+    ours, bare = Openets(registry_url), Bare(bare_url)
+    results: dict[str, list[float]] = {k: [] for k in ("ours_single", "bare_single", "ours_batched", "bare_batched")}
+    try:
+        ours.single(), bare.single()  # warm up: caches, prepared statements, WAL file
+        for _ in range(ROUNDS):
+            results["ours_single"].append(ours.single())
+            results["bare_single"].append(bare.single())
+            results["ours_batched"].append(ours.batched())
+            results["bare_batched"].append(bare.batched())
+        report = ours.reg.verify()
+        if not report.ok:
+            raise SystemExit(f"{name}: the benchmark registry failed verification: {report.problems[:3]}")
+    finally:
+        ours.reg.close()
+        bare.conn.close()
+        cleanup()
+    med = {k: statistics.median(v) for k, v in results.items()}
+    return [
+        (name, "one per commit", med["ours_single"], med["bare_single"]),
+        (name, f"batched ({BATCH} per commit)", med["ours_batched"], med["bare_single"]),
+        (name, f"batched vs bare batched ({BATCH})", med["ours_batched"], med["bare_batched"]),
+    ]
+
+
+def main() -> int:
+    rows: list[tuple[str, str, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "bench.db")
+        rows += measure("SQLite", path, path, lambda: None)
+    base = pg_url()
+    if base is not None:
+        import psycopg
+
+        schema = f"openets_bench_{uuid.uuid4().hex[:8]}"
+        admin = psycopg.connect(base, autocommit=True)
+        admin.execute(f"CREATE SCHEMA {schema}")
+        sep = "&" if "?" in base else "?"
+        url = f"{base}{sep}options=-csearch_path%3D{schema}"
+
+        def drop() -> None:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+            admin.close()
+
+        rows += measure("PostgreSQL", url, url, drop)
+    goals = {"one per commit": 0.80, f"batched ({BATCH} per commit)": 0.50}
+    print(f"\nDurable transfers per second: median of {ROUNDS} interleaved rounds, N={N} (one per commit), "  # noqa: T201
+          f"{BATCHES}x{BATCH} (batched)")
+    print(f"{'backend':<11} {'mode':<34} {'openets/s':>10} {'bare/s':>10} {'ratio':>7}  goal")  # noqa: T201
+    failed = False
+    for name, mode, ours, bare in rows:
+        ratio = ours / bare
+        goal = goals.get(mode)
+        verdict = "" if goal is None else (f">= {goal:.0%} met" if ratio >= goal else f">= {goal:.0%} NOT MET")
+        failed |= goal is not None and ratio < goal
+        print(f"{name:<11} {mode:<34} {ours:>10,.0f} {bare:>10,.0f} {ratio:>6.0%}  {verdict}")  # noqa: T201
+    print("\nbare = one INSERT of a journal-sized row per COMMIT through the raw driver on the same database;"  # noqa: T201
+          " the last row of each backend compares with bare batched INSERTs for information.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""`make demo`: build a WCI registry from the shipped rulebooks and data, show its holdings and verify it.
+
+Each jurisdiction's budget for each vintage 2013-2018 is issued and placed as the rulebook says:
+the containment reserve share into the reserve account (as non-vintage reserve allowances, the way the
+Compliance Instrument Report shows them), the advance-auction share into the auction holding account,
+the free allocation of that vintage (shipped table) into the allocation holding account, and the rest,
+the state-owned allowances for current auctions, into the auction holding account as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from openets.data import free_allocation
+from openets.errors import OpenETSError
+from openets.registry import Registry
+from openets.registry.ledger import InstrumentRef, Move, OpKind
+from openets.rules import Program
+from openets.rules.kinds import InstrumentKind
+
+VINTAGES = range(2013, 2019)
+DEFAULT_DB = Path("demo-out") / "wci-demo.db"
+
+
+def placement(program: Program, jurisdiction: str, vintage: int) -> dict[str, int]:
+    """How one vintage's budget is split (allowances); the parts add up to the budget exactly."""
+    budget = program.budget(vintage, jurisdiction)
+    reserve = program.reserve_quantity(jurisdiction, vintage)
+    advance = program.advance_auction_quantity(jurisdiction, vintage)
+    allocation = sum(free_allocation(jurisdiction, vintage).values())
+    state_owned = budget - reserve - advance - allocation
+    if state_owned < 0:
+        msg = (
+            f"{jurisdiction} vintage {vintage}: reserve {reserve:,} + advance {advance:,} + allocation "
+            f"{allocation:,} exceed the budget {budget:,}; check the rulebook and the allocation table"
+        )
+        raise OpenETSError(msg)
+    return {"reserve": reserve, "advance_auction": advance, "allocation": allocation, "current_auction": state_owned}
+
+
+def issuance_ops(program: Program) -> list[Move]:
+    ops: list[Move] = []
+    for j in program.jurisdictions:
+        for v in VINTAGES:
+            if v not in program.vintages(j):
+                continue
+            parts = placement(program, j, v)
+            when = date(v, 1, 1)
+            legs = [
+                ("reserve", f"{j}-RESERVE", InstrumentRef(j, InstrumentKind.RESERVE_ALLOWANCE, None)),
+                ("advance_auction", f"{j}-AUCTION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
+                ("allocation", f"{j}-ALLOCATION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
+                ("current_auction", f"{j}-AUCTION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
+            ]
+            for part, account, instrument in legs:
+                if parts[part]:
+                    ops.append(
+                        Move(f"demo:{j}:{v}:{part}", OpKind.ISSUE, f"{j}-ISSUANCE", account, instrument, parts[part], when,
+                             f"vintage {v} budget: {part.replace('_', ' ')}")
+                    )
+    return ops
+
+
+def holdings_table(reg: Registry) -> Table:
+    """Holdings by jurisdiction, vintage and account kind (reserve allowances shown under their budget year)."""
+    program = reg.program
+    by: dict[tuple[str, int, str], int] = {}
+    for op in reg.operations():
+        if isinstance(op, Move) and op.kind is OpKind.ISSUE and op.memo:
+            year = int(op.memo.split()[1])
+            kind = op.to_account.split("-", 1)[1].lower()
+            by[(op.instrument.jurisdiction, year, kind)] = by.get((op.instrument.jurisdiction, year, kind), 0) + op.quantity
+    held = {(r.account_id, r.instrument_key): r.quantity for r in reg.balances()}
+    table = Table(title=f"Registry holdings by account kind and vintage ({program.name}), allowances")
+    for col in ("jurisdiction", "vintage", "allocation holding", "auction holding", "reserve", "total", "rulebook budget"):
+        table.add_column(col, justify="left" if col in ("jurisdiction",) else "right")
+    for j in program.jurisdictions:
+        for v in VINTAGES:
+            if v not in program.vintages(j):
+                continue
+            alloc = held.get((f"{j}-ALLOCATION", f"{j}:allowance:{v}"), 0)
+            auction = held.get((f"{j}-AUCTION", f"{j}:allowance:{v}"), 0)
+            reserve = by.get((j, v, "reserve"), 0)
+            total = alloc + auction + reserve
+            budget = program.budget(v, j)
+            table.add_row(j, str(v), f"{alloc:,}", f"{auction:,}", f"{reserve:,}", f"{total:,}", f"{budget:,}")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(DEFAULT_DB), help="SQLite path or database URL (default demo-out/wci-demo.db)")
+    parser.add_argument("--program", default="wci")
+    args = parser.parse_args(argv)
+    console = Console(highlight=False, width=max(Console().width, 120))
+    if "://" not in args.db:  # a fresh file each run, so the demo always shows the same registry
+        path = Path(args.db)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    try:
+        with Registry.create(args.db, args.program) as reg:
+            receipts = reg.apply_batch(issuance_ops(reg.program))
+            console.print(
+                f"Built a {reg.program.id} registry at {args.db}: {len(receipts)} issuance operations "
+                f"for vintages {VINTAGES.start}-{VINTAGES.stop - 1}."
+            )
+            console.print(holdings_table(reg))
+            report = reg.verify()
+    except OpenETSError as exc:
+        console.print(f"error: {exc}")
+        return 1
+    status = "OK" if report.ok else "FAILED"
+    console.print(
+        f"verify {status}: {report.entries:,} journal entries; issued {report.issued:,} = held {report.held:,}"
+        f" + retired {report.retired:,} + cancelled {report.cancelled:,}; chain head {report.head_hash[:16]}"
+    )
+    for problem in report.problems:
+        console.print(f"  problem: {problem}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
