@@ -97,6 +97,41 @@ class ProgramRules(Protocol):
     def may_hold(self, account_kind: AccountKind, instrument_kind: InstrumentKind) -> bool: ...
 
 
+class CachedRules:
+    """A program's answers memoised: rulebooks are immutable, and the registry asks on every operation."""
+
+    def __init__(self, program: ProgramRules) -> None:
+        self.program = program
+        self.id = program.id
+        self.jurisdictions = tuple(program.jurisdictions)
+        self.instrument_kinds = tuple(program.instrument_kinds)
+        self.holding_limit_counted_kinds = frozenset(program.holding_limit_counted_kinds)
+        self._vintages: dict[str | None, tuple[int, ...]] = {}
+        self._vintage_sets: dict[str, frozenset[int]] = {}
+        self._limits: dict[int, int | None] = {}
+        self._may_hold = {
+            (a, i): program.may_hold(a, i) for a in AccountKind for i in InstrumentKind
+        }
+
+    def vintages(self, jurisdiction: str | None = None) -> tuple[int, ...]:
+        if jurisdiction not in self._vintages:
+            self._vintages[jurisdiction] = tuple(self.program.vintages(jurisdiction))
+        return self._vintages[jurisdiction]
+
+    def has_vintage(self, jurisdiction: str, vintage: int | None) -> bool:
+        if jurisdiction not in self._vintage_sets:
+            self._vintage_sets[jurisdiction] = frozenset(self.vintages(jurisdiction))
+        return vintage in self._vintage_sets[jurisdiction]
+
+    def holding_limit(self, year: int) -> int | None:
+        if year not in self._limits:
+            self._limits[year] = self.program.holding_limit(year)
+        return self._limits[year]
+
+    def may_hold(self, account_kind: AccountKind, instrument_kind: InstrumentKind) -> bool:
+        return self._may_hold[(account_kind, instrument_kind)]
+
+
 def check_id(value: str, what: str) -> str:
     """Validate a client-chosen identifier (operation, account or owner id)."""
     if not isinstance(value, str) or not value:
@@ -333,8 +368,13 @@ def check_instrument(instrument: InstrumentRef, program: ProgramRules, where: st
         msg = f"{where}: program {program.id!r} has no {instrument.kind.value} instruments; valid kinds: {valid}"
         raise InputError(msg)
     if instrument.kind is InstrumentKind.ALLOWANCE:
-        vintages = program.vintages(instrument.jurisdiction)
-        if instrument.vintage not in vintages:
+        known = (
+            program.has_vintage(instrument.jurisdiction, instrument.vintage)
+            if isinstance(program, CachedRules)
+            else instrument.vintage in program.vintages(instrument.jurisdiction)
+        )
+        if not known:
+            vintages = program.vintages(instrument.jurisdiction)
             span = f"{vintages[0]}-{vintages[-1]}" if vintages else "none"
             msg = (
                 f"{where}: program {program.id!r} has no vintage {instrument.vintage} allowances for "

@@ -20,7 +20,6 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +32,7 @@ from openets.errors import InputError, LedgerError, OpenETSError
 from openets.registry.ledger import (
     GENESIS_HASH,
     Account,
+    CachedRules,
     HoldingCheck,
     InstrumentRef,
     Ledger,
@@ -213,6 +213,7 @@ class Registry:
         self.url = url
         self.engine = engine
         self.program = program
+        self.rules = CachedRules(program)
         self.sqlite = _is_sqlite(url)
         self._accounts: dict[str, Account] = {}
         self._instruments: set[str] = set()
@@ -359,7 +360,11 @@ class Registry:
 
     def _connection(self) -> Any:
         if self._raw is None:
-            self._raw = self.engine.raw_connection()
+            raw = self.engine.raw_connection()
+            if not self.sqlite:
+                # Transactions are spelled out (BEGIN ... COMMIT) so that each phase is one message.
+                raw.driver_connection.autocommit = True
+            self._raw = raw
         return self._raw
 
     def _drop_connection(self) -> None:
@@ -375,19 +380,15 @@ class Registry:
 
     def _run(self, prepared: list[_Prepared], careful: bool) -> list[Receipt]:
         raw = self._connection()
-        driver = raw.driver_connection
-        # PostgreSQL: the fast path sends its statements in two pipelined round trips instead of one each.
-        pipeline = driver.pipeline() if not self.sqlite and not careful else nullcontext()
+        if self.sqlite:
+            cur = raw.cursor()
+        else:
+            import psycopg
+
+            # Client-side binding lets one message carry several statements: a write is two round trips.
+            cur = psycopg.ClientCursor(raw.driver_connection)
         try:
-            with pipeline:
-                cur = raw.cursor()
-                if self.sqlite:
-                    cur.execute("BEGIN IMMEDIATE")
-                receipts, caches = self._write(raw, cur, prepared, careful)
-                if self.sqlite:
-                    cur.execute("COMMIT")
-                else:
-                    driver.commit()
+            receipts, caches = self._write(cur, prepared, careful)
         except BaseException as exc:
             self._rollback(raw)
             if not careful and isinstance(exc, OpenETSError):
@@ -399,6 +400,8 @@ class Registry:
                     raise LedgerError(msg) from exc
                 raise _Refused from exc
             raise
+        finally:
+            cur.close()
         # Caches learn only what was committed.
         accounts, instruments = caches
         self._accounts.update(accounts)
@@ -407,29 +410,50 @@ class Registry:
 
     def _rollback(self, raw: Any) -> None:
         try:
+            driver = raw.driver_connection
             if self.sqlite:
-                if raw.driver_connection.in_transaction:
-                    raw.driver_connection.execute("ROLLBACK")
-            else:
-                raw.driver_connection.rollback()
+                if driver.in_transaction:
+                    driver.execute("ROLLBACK")
+            elif driver.info.transaction_status != 0:  # not idle: in, or failed inside, our transaction
+                driver.execute("ROLLBACK")
         except Exception:  # noqa: BLE001 - a broken connection is dropped; the transaction died with it
             self._drop_connection()
 
+    def _begin(self, cur: Any, held: list[tuple[str, tuple[Any, ...]]]) -> tuple[tuple[Any, ...] | None, list[int]]:
+        """Start the write transaction under the registry lock; return the chain head and the held sums."""
+        head_sql = "SELECT seq, entry_hash, recorded_at FROM journal ORDER BY seq DESC LIMIT 1"
+        if self.sqlite:
+            cur.execute("BEGIN IMMEDIATE")  # the database write lock, taken before anything is read
+            cur.execute(head_sql)
+            head = cur.fetchone()
+            sums = []
+            for sql, params in held:
+                cur.execute(sql, params)
+                sums.append(int(cur.fetchone()[0]))
+            return head, sums
+        # PostgreSQL: the program row of meta is the registry lock; statements after it read fresh data.
+        statements = ["BEGIN", "SELECT value FROM meta WHERE key = 'program' FOR UPDATE", head_sql]
+        statements += [sql for sql, _ in held]
+        cur.execute("; ".join(statements), tuple(p for _, params in held for p in params))
+        cur.nextset()  # BEGIN
+        cur.nextset()  # the lock
+        head = cur.fetchone()
+        sums = []
+        for _ in held:
+            cur.nextset()
+            sums.append(int(cur.fetchone()[0]))
+        return head, sums
+
     def _write(
-        self, raw: Any, cur: Any, prepared: list[_Prepared], careful: bool
+        self, cur: Any, prepared: list[_Prepared], careful: bool
     ) -> tuple[list[Receipt], tuple[dict[str, Account], dict[str, InstrumentRef]]]:
-        sql = self._sql
-        program = self.program
+        program = self.rules
         now = datetime.now(UTC)
         now_year = now.year
 
         # Phase 1: take the write lock, read the chain head and whatever the holding limits need.
-        if not self.sqlite:
-            cur.execute("SELECT value FROM meta WHERE key = 'program' FOR UPDATE")
-        head_cur = raw.cursor()
-        head_cur.execute("SELECT seq, entry_hash, recorded_at FROM journal ORDER BY seq DESC LIMIT 1")
         checks: dict[int, HoldingCheck] = {}
-        held_cursors: dict[tuple[Any, ...], Any] = {}
+        buckets: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
         if not careful:
             for i, p in enumerate(prepared):
                 op = p.op
@@ -438,13 +462,11 @@ class Registry:
                     check = holding_check(op, self._accounts[op.from_account], self._accounts[op.to_account], program, year)
                     if check is not None:
                         checks[i] = check
-                        bucket = _bucket(check)
-                        if bucket not in held_cursors:
-                            held_cursors[bucket] = self._query_held(raw.cursor(), check)
-        row = head_cur.fetchone()
+                        buckets.setdefault(_bucket(check), self._held_query(check))
+        row, sums = self._begin(cur, list(buckets.values()))
         seq, prev_hash, last_at = (0, GENESIS_HASH, "") if row is None else (int(row[0]), row[1], row[2])
         recorded_at = max(now.isoformat(timespec="microseconds"), last_at)  # the ledger's clock never runs back
-        held_db: dict[tuple[Any, ...], int] = {b: int(c.fetchone()[0]) for b, c in held_cursors.items()}
+        held_db: dict[tuple[Any, ...], int] = dict(zip(buckets, sums, strict=True))
 
         existing: dict[str, tuple[int, str, str, str]] = {}
         if careful:
@@ -507,7 +529,9 @@ class Registry:
                 if check is not None:
                     bucket = _bucket(check)
                     if bucket not in held_db:
-                        held_db[bucket] = int(self._query_held(raw.cursor(), check).fetchone()[0])
+                        sql_held, params = self._held_query(check)
+                        cur.execute(sql_held, params)
+                        held_db[bucket] = int(cur.fetchone()[0])
                     enforce_holding_limit(op, check, held_db[bucket] + _overlay_sum(counted_overlay, check))
                 if counted_overlay or checks or careful:
                     _note_counted(counted_overlay, op, source, target, program)
@@ -521,68 +545,97 @@ class Registry:
             done[op.op_id] = receipt
             prev_hash = ehash
 
-        # Phase 2: write. Accounts and instruments first: balances refer to them.
-        if account_rows:
-            cur.executemany(
-                sql("INSERT INTO accounts (account_id, owner, kind, jurisdiction, opened_seq) VALUES (?, ?, ?, ?, ?)"),
-                account_rows,
-            )
-        if new_instruments:
-            cur.executemany(
-                sql(
-                    "INSERT INTO instruments (instrument_key, jurisdiction, kind, vintage, series) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (instrument_key) DO NOTHING"
-                ),
-                [(k, i.jurisdiction, i.kind.value, i.vintage, i.series) for k, i in new_instruments.items()],
-            )
+        # Phase 2: write and commit. Accounts and instruments first: balances refer to them.
         if journal_rows:
-            cur.executemany(
-                sql(
-                    "INSERT INTO journal (seq, op_id, kind, content, content_hash, recorded_at, prev_hash, entry_hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                ),
-                journal_rows,
-            )
-        if balance_rows:
-            self._write_balances(cur, balance_rows, net=careful)
+            self._commit(cur, account_rows, list(new_instruments.values()), journal_rows, balance_rows)
+        else:
+            cur.execute("COMMIT" if self.sqlite else "ROLLBACK")  # nothing new: every operation was a replay
         return receipts, (batch_accounts, new_instruments)
 
-    def _write_balances(self, cur: Any, rows: list[tuple[str, str, int, int]], net: bool) -> None:
-        """Apply balance changes. An upsert cannot lower a balance (its candidate row would fail the CHECK
-        floor), so debits of floored accounts are UPDATEs of rows that must exist.
+    def _commit(
+        self,
+        cur: Any,
+        accounts: list[tuple[Any, ...]],
+        instruments: list[InstrumentRef],
+        journal: list[tuple[Any, ...]],
+        balance_rows: list[tuple[str, str, int, int]],
+    ) -> None:
+        """Write a batch's rows and commit.
 
-        Fast path: all such debits first, then the credits; a debit of a missing row or below zero is refused
-        by the database and the batch goes to the careful path (which is also what a batch that spends what it
-        received earlier in the same batch needs). Careful path (`net`): the sequence was validated in
-        Python, so each pair's net change is written.
+        Balances change by one net amount per (account, instrument). Applying a batch's changes in order is
+        the same as applying their sum, provided no intermediate balance of a floored account dips below zero,
+        which holds exactly when its balance before the batch is at least the deepest dip of the running sum.
+        So each floored pair whose running sum dips is a conditional UPDATE of a row that must exist; the
+        others are upserts (an upsert cannot lower a balance: its candidate row would fail the CHECK floor).
+        A missing row or a failed condition refuses the batch, which is then rerun on the careful path to name
+        the operation at fault.
         """
-        if net:
-            totals: dict[tuple[str, str], list[int]] = {}
-            for a, k, q, neg in rows:
-                totals.setdefault((a, k), [0, neg])[0] += q
-            rows = [(a, k, q, neg) for (a, k), (q, neg) in totals.items() if q != 0]
-        debits = [(q, a, k) for a, k, q, neg in rows if q < 0 and not neg]
-        credits = [r for r in rows if r[2] > 0 or r[3]]
-        if debits:
-            if self.sqlite:
-                cur.executemany("UPDATE balances SET quantity = quantity + ? WHERE account_id = ? AND instrument_key = ?", debits)
-                if cur.rowcount != len(debits):
-                    raise sqlite3.IntegrityError("a debited balance row does not exist")
-            else:
-                # Pipelined statements give no rowcount before the commit: a missing row divides by zero instead.
+        totals: dict[tuple[str, str], list[int]] = {}  # pair -> [net, deepest dip, may go negative]
+        for account_id, key, delta, neg in balance_rows:
+            entry = totals.get((account_id, key))
+            if entry is None:
+                entry = totals[(account_id, key)] = [0, 0, neg]
+            entry[0] += delta
+            if entry[0] < entry[1]:
+                entry[1] = entry[0]
+        debits = [(a, k, net, -dip) for (a, k), (net, dip, neg) in totals.items() if dip < 0 and not neg]
+        credits = [(a, k, net, neg) for (a, k), (net, dip, neg) in totals.items() if (dip == 0 or neg) and net != 0]
+        instrument_rows = [(i.key, i.jurisdiction, i.kind.value, i.vintage, i.series) for i in instruments]
+        insert_accounts = "INSERT INTO accounts (account_id, owner, kind, jurisdiction, opened_seq) VALUES "
+        insert_instruments = "INSERT INTO instruments (instrument_key, jurisdiction, kind, vintage, series) VALUES "
+        insert_journal = (
+            "INSERT INTO journal (seq, op_id, kind, content, content_hash, recorded_at, prev_hash, entry_hash) VALUES "
+        )
+        upsert_credits = (
+            "INSERT INTO balances (account_id, instrument_key, quantity, may_go_negative) VALUES {rows} "
+            "ON CONFLICT (account_id, instrument_key) DO UPDATE SET quantity = balances.quantity + excluded.quantity"
+        )
+        if self.sqlite:
+            if accounts:
+                cur.executemany(insert_accounts + "(?, ?, ?, ?, ?)", accounts)
+            if instrument_rows:
+                cur.executemany(insert_instruments + "(?, ?, ?, ?, ?) ON CONFLICT (instrument_key) DO NOTHING", instrument_rows)
+            cur.executemany(insert_journal + "(?, ?, ?, ?, ?, ?, ?, ?)", journal)
+            if debits:
                 cur.executemany(
-                    "WITH d AS (UPDATE balances SET quantity = quantity + %s WHERE account_id = %s "
-                    "AND instrument_key = %s RETURNING 1) SELECT 1 / COUNT(*) FROM d",
-                    debits,
+                    "UPDATE balances SET quantity = quantity + ? WHERE account_id = ? AND instrument_key = ? "
+                    "AND quantity >= ?",
+                    [(net, a, k, dip) for a, k, net, dip in debits],
                 )
-        if credits:
-            cur.executemany(
-                self._sql(
-                    "INSERT INTO balances (account_id, instrument_key, quantity, may_go_negative) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (account_id, instrument_key) DO UPDATE SET quantity = balances.quantity + excluded.quantity"
-                ),
-                credits,
+                if cur.rowcount != len(debits):
+                    raise sqlite3.IntegrityError("a debited balance is missing or too small")
+            if credits:
+                cur.executemany(upsert_credits.format(rows="(?, ?, ?, ?)"), credits)
+            cur.execute("COMMIT")
+            return
+        # PostgreSQL: every statement and the COMMIT in one message; an error skips the rest, COMMIT included.
+        statements: list[str] = []
+        params: list[Any] = []
+
+        def add(sql: str, rows: list[tuple[Any, ...]], width: int) -> None:
+            statements.append(sql.replace("{rows}", ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))))
+            params.extend(v for row in rows for v in row)
+
+        if accounts:
+            add(insert_accounts + "{rows}", accounts, 5)
+        if instrument_rows:
+            add(insert_instruments + "{rows} ON CONFLICT (instrument_key) DO NOTHING", instrument_rows, 5)
+        add(insert_journal + "{rows}", journal, 8)
+        if debits:
+            # No rowcount comes back before the COMMIT: a refused debit divides by zero instead.
+            add(
+                "WITH v (account_id, instrument_key, delta, dip) AS (VALUES {rows}), "
+                "d AS (UPDATE balances b SET quantity = b.quantity + v.delta::bigint FROM v "
+                "WHERE b.account_id = v.account_id AND b.instrument_key = v.instrument_key "
+                "AND b.quantity >= v.dip::bigint RETURNING 1) "
+                f"SELECT 1 / (CASE WHEN COUNT(*) = {len(debits)} THEN 1 ELSE 0 END) FROM d",
+                debits,
+                4,
             )
+        if credits:
+            add(upsert_credits, credits, 4)
+        statements.append("COMMIT")
+        cur.execute("; ".join(statements), params)
 
     def _existing_ops(self, cur: Any, ids: list[str]) -> dict[str, tuple[int, str, str, str]]:
         found: dict[str, tuple[int, str, str, str]] = {}
@@ -643,8 +696,8 @@ class Registry:
             self._instruments.add(key)
         return found
 
-    def _query_held(self, cur: Any, check: HoldingCheck) -> Any:
-        """Start the query of an owner's counted allowances in one bucket; the caller fetches the sum."""
+    def _held_query(self, check: HoldingCheck) -> tuple[str, tuple[Any, ...]]:
+        """The query of an owner's counted allowances in one bucket, as committed before this batch."""
         kinds = sorted(k.value for k in check.kinds)
         juris = list(check.jurisdictions)
         vintage_clause = "i.vintage = ?" if check.vintage_exact is not None else "i.vintage <= ?"
@@ -656,8 +709,7 @@ class Registry:
             f"AND i.jurisdiction IN ({','.join('?' * len(juris))}) AND {vintage_clause}"
         )
         vintage = check.vintage_exact if check.vintage_exact is not None else check.vintage_max
-        cur.execute(self._sql(query), (check.owner, *kinds, *juris, vintage))
-        return cur
+        return self._sql(query), (check.owner, *kinds, *juris, vintage)
 
     # ---- reads ------------------------------------------------------------------------------------
     def balances(
@@ -819,7 +871,7 @@ class Registry:
 
 
 def _note_counted(
-    overlay: dict[tuple[str, int], int], op: Move, source: Account, target: Account, program: Program
+    overlay: dict[tuple[str, int], int], op: Move, source: Account, target: Account, program: CachedRules
 ) -> None:
     """Track how a batch changes owners' counted allowances, for later holding-limit checks in the batch."""
     if op.instrument.kind is not InstrumentKind.ALLOWANCE or op.instrument.vintage is None:
