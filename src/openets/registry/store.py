@@ -3,7 +3,7 @@
 How writes stay safe with several processes at once:
 
 - every write transaction first takes the registry's write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a
-  row lock on the program row of `meta`), so appends to the hash chain, whose head is the last journal entry,
+  transaction-scoped advisory lock per schema), so appends to the hash chain, whose head is the last journal entry,
   are serialised and every read after the lock is fresh;
 - the floor of every non-issuance balance is also a CHECK constraint and operation ids are UNIQUE, so the
   database itself refuses a double spend or a double application even if a code path forgot to check;
@@ -60,7 +60,9 @@ from openets.rules.kinds import AccountKind, InstrumentKind
 DEFAULT_DB = "openets.db"
 #: Put a limit on everything: one atomic batch holds at most this many operations.
 BATCH_MAX = 10_000
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
+#: The registry's PostgreSQL write lock (the same expression as in migration 0002's openets_append).
+PG_LOCK_KEY = "hashtext('openets.registry:' || current_schema())"
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -431,8 +433,9 @@ class Registry:
                 cur.execute(sql, params)
                 sums.append(int(cur.fetchone()[0]))
             return head, sums
-        # PostgreSQL: the program row of meta is the registry lock; statements after it read fresh data.
-        statements = ["BEGIN", "SELECT value FROM meta WHERE key = 'program' FOR UPDATE", head_sql]
+        # PostgreSQL: a transaction-scoped advisory lock per schema, the same openets_append takes; statements
+        # after it read fresh data.
+        statements = ["BEGIN", f"SELECT pg_advisory_xact_lock({PG_LOCK_KEY})", head_sql]
         statements += [sql for sql, _ in held]
         cur.execute("; ".join(statements), tuple(p for _, params in held for p in params))
         cur.nextset()  # BEGIN
@@ -450,10 +453,13 @@ class Registry:
         program = self.rules
         now = datetime.now(UTC)
         now_year = now.year
+        # PostgreSQL fast path: no read before the write; one call to openets_append does it all under the lock.
+        deferred = not self.sqlite and not careful
 
         # Phase 1: take the write lock, read the chain head and whatever the holding limits need.
         checks: dict[int, HoldingCheck] = {}
         buckets: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
+        bucket_checks: dict[tuple[Any, ...], HoldingCheck] = {}
         if not careful:
             for i, p in enumerate(prepared):
                 op = p.op
@@ -463,36 +469,41 @@ class Registry:
                     if check is not None:
                         checks[i] = check
                         buckets.setdefault(_bucket(check), self._held_query(check))
-        row, sums = self._begin(cur, list(buckets.values()))
-        seq, prev_hash, last_at = (0, GENESIS_HASH, "") if row is None else (int(row[0]), row[1], row[2])
-        recorded_at = max(now.isoformat(timespec="microseconds"), last_at)  # the ledger's clock never runs back
-        held_db: dict[tuple[Any, ...], int] = dict(zip(buckets, sums, strict=True))
+                        bucket_checks.setdefault(_bucket(check), check)
+        head: tuple[int, str, str] = (0, GENESIS_HASH, "")
+        held_db: dict[tuple[Any, ...], int] = {}
+        if not deferred:
+            row, sums = self._begin(cur, list(buckets.values()))
+            if row is not None:
+                head = (int(row[0]), row[1], row[2])
+            held_db = dict(zip(buckets, sums, strict=True))
 
         existing: dict[str, tuple[int, str, str, str]] = {}
         if careful:
             existing = self._existing_ops(cur, [p.op.op_id for p in prepared])
             self._load_accounts({a for p in prepared if isinstance(p.op, Move) for a in (p.op.from_account, p.op.to_account)}, cur)
 
-        receipts: list[Receipt] = []
-        journal_rows: list[tuple[Any, ...]] = []
-        account_rows: list[tuple[Any, ...]] = []
+        slots: list[Receipt | int] = []  # a receipt, or the index of a new journal entry
+        entries: list[_Prepared] = []
+        account_rows: list[tuple[Any, ...]] = []  # last field: the entry's 1-based index in this batch
         balance_rows: list[tuple[str, str, int, int]] = []
         new_instruments: dict[str, InstrumentRef] = {}
         batch_accounts: dict[str, Account] = {}
         balances: dict[tuple[str, str], int] = {}  # careful path: balances as this batch leaves them
         counted_overlay: dict[tuple[str, int], int] = {}
-        done: dict[str, Receipt] = {}
+        thresholds: dict[tuple[Any, ...], int] = {}  # deferred: most a bucket may hold before the batch
+        done: dict[str, int] = {}
 
         for i, p in enumerate(prepared):
             op = p.op
             if op.op_id in done:  # the same operation twice in one batch: applied once
-                receipts.append(done[op.op_id])
+                slots.append(done[op.op_id])
                 continue
             if op.op_id in existing:
                 s, stored_json, stored_digest, ehash = existing[op.op_id]
                 if stored_digest != p.digest:
                     raise duplicate(op.op_id, stored_json, p.content_json)
-                receipts.append(Receipt(op.op_id, s, "exists", ehash))
+                slots.append(Receipt(op.op_id, s, "exists", ehash))
                 continue
             if isinstance(op, OpenAccount):
                 account = op.account
@@ -501,7 +512,7 @@ class Registry:
                     known = self._fetch_account(cur, account.account_id)
                 check_open_account(op, program, known)
                 batch_accounts[account.account_id] = account
-                account_rows.append((account.account_id, account.owner, account.kind.value, account.jurisdiction, seq + 1))
+                account_rows.append((account.account_id, account.owner, account.kind.value, account.jurisdiction, len(entries) + 1))
             else:
                 source = batch_accounts.get(op.from_account) or self._accounts.get(op.from_account)
                 target = batch_accounts.get(op.to_account) or self._accounts.get(op.to_account)
@@ -528,29 +539,82 @@ class Registry:
                     check = checks.get(i)
                 if check is not None:
                     bucket = _bucket(check)
-                    if bucket not in held_db:
-                        sql_held, params = self._held_query(check)
-                        cur.execute(sql_held, params)
-                        held_db[bucket] = int(cur.fetchone()[0])
-                    enforce_holding_limit(op, check, held_db[bucket] + _overlay_sum(counted_overlay, check))
+                    before = _overlay_sum(counted_overlay, check)
+                    if deferred:
+                        room = check.limit - check.increase - before
+                        thresholds[bucket] = min(thresholds.get(bucket, room), room)
+                    else:
+                        if bucket not in held_db:
+                            sql_held, params = self._held_query(check)
+                            cur.execute(sql_held, params)
+                            held_db[bucket] = int(cur.fetchone()[0])
+                        enforce_holding_limit(op, check, held_db[bucket] + before)
                 if counted_overlay or checks or careful:
                     _note_counted(counted_overlay, op, source, target, program)
                 balance_rows.append((source.account_id, key, -op.quantity, int(source.may_go_negative)))
                 balance_rows.append((target.account_id, key, op.quantity, int(target.may_go_negative)))
-            seq += 1
-            ehash = entry_hash(seq, op.op_id, p.digest, recorded_at, prev_hash)
-            journal_rows.append((seq, op.op_id, op.kind.value, p.content_json, p.digest, recorded_at, prev_hash, ehash))
-            receipt = Receipt(op.op_id, seq, "applied", ehash)
-            receipts.append(receipt)
-            done[op.op_id] = receipt
-            prev_hash = ehash
+            done[op.op_id] = len(entries)
+            slots.append(len(entries))
+            entries.append(p)
 
-        # Phase 2: write and commit. Accounts and instruments first: balances refer to them.
-        if journal_rows:
-            self._commit(cur, account_rows, list(new_instruments.values()), journal_rows, balance_rows)
+        caches = (batch_accounts, new_instruments)
+        if not entries:  # every operation was a replay
+            if not deferred:
+                cur.execute("COMMIT" if self.sqlite else "ROLLBACK")
+            return [s for s in slots if isinstance(s, Receipt)], caches
+        debits, credits = _net(balance_rows)
+        instruments = list(new_instruments.values())
+        if deferred:
+            held = [(bucket_checks[b], room) for b, room in thresholds.items()]
+            head = self._append(cur, now, entries, account_rows, instruments, debits, credits, held)
+            journal, fresh = _chain(entries, head, now)
         else:
-            cur.execute("COMMIT" if self.sqlite else "ROLLBACK")  # nothing new: every operation was a replay
-        return receipts, (batch_accounts, new_instruments)
+            journal, fresh = _chain(entries, head, now)
+            first = head[0]
+            account_rows = [(*row[:4], first + row[4]) for row in account_rows]
+            self._commit(cur, account_rows, instruments, journal, debits, credits)
+        receipts = [s if isinstance(s, Receipt) else fresh[s] for s in slots]
+        return receipts, caches
+
+    def _append(
+        self,
+        cur: Any,
+        now: datetime,
+        entries: list[_Prepared],
+        accounts: list[tuple[Any, ...]],
+        instruments: list[InstrumentRef],
+        debits: list[tuple[str, str, int, int]],
+        credits: list[tuple[str, str, int, int]],
+        held: list[tuple[HoldingCheck, int]],
+    ) -> tuple[int, str, str]:
+        """PostgreSQL fast path: the whole batch in one call of openets_append (migration 0002)."""
+        payload = {
+            "now": now.isoformat(timespec="microseconds"),
+            "ops": [{"op_id": p.op.op_id, "kind": p.op.kind.value, "content": p.content_json, "digest": p.digest} for p in entries],
+            "accounts": [
+                {"account_id": a, "owner": o, "kind": k, "jurisdiction": j, "idx": n} for a, o, k, j, n in accounts
+            ],
+            "instruments": [
+                {"instrument_key": i.key, "jurisdiction": i.jurisdiction, "kind": i.kind.value, "vintage": i.vintage, "series": i.series}
+                for i in instruments
+            ],
+            "debits": [{"account_id": a, "instrument_key": k, "net": net, "dip": dip} for a, k, net, dip in debits],
+            "credits": [{"account_id": a, "instrument_key": k, "net": net, "neg": neg} for a, k, net, neg in credits],
+            "held": [
+                {
+                    "owner": c.owner,
+                    "kinds": ",".join(sorted(k.value for k in c.kinds)),
+                    "jurisdictions": ",".join(c.jurisdictions),
+                    "vmax": c.vintage_max,
+                    "vexact": c.vintage_exact,
+                    "threshold": room,
+                }
+                for c, room in held
+            ],
+        }
+        cur.execute("SELECT o_first_seq, o_prev_hash, o_recorded_at FROM openets_append(%s::jsonb)", (json.dumps(payload),))
+        first, prev, recorded_at = cur.fetchone()
+        return int(first), prev, recorded_at
 
     def _commit(
         self,
@@ -558,28 +622,10 @@ class Registry:
         accounts: list[tuple[Any, ...]],
         instruments: list[InstrumentRef],
         journal: list[tuple[Any, ...]],
-        balance_rows: list[tuple[str, str, int, int]],
+        debits: list[tuple[str, str, int, int]],
+        credits: list[tuple[str, str, int, int]],
     ) -> None:
-        """Write a batch's rows and commit.
-
-        Balances change by one net amount per (account, instrument). Applying a batch's changes in order is
-        the same as applying their sum, provided no intermediate balance of a floored account dips below zero,
-        which holds exactly when its balance before the batch is at least the deepest dip of the running sum.
-        So each floored pair whose running sum dips is a conditional UPDATE of a row that must exist; the
-        others are upserts (an upsert cannot lower a balance: its candidate row would fail the CHECK floor).
-        A missing row or a failed condition refuses the batch, which is then rerun on the careful path to name
-        the operation at fault.
-        """
-        totals: dict[tuple[str, str], list[int]] = {}  # pair -> [net, deepest dip, may go negative]
-        for account_id, key, delta, neg in balance_rows:
-            entry = totals.get((account_id, key))
-            if entry is None:
-                entry = totals[(account_id, key)] = [0, 0, neg]
-            entry[0] += delta
-            if entry[0] < entry[1]:
-                entry[1] = entry[0]
-        debits = [(a, k, net, -dip) for (a, k), (net, dip, neg) in totals.items() if dip < 0 and not neg]
-        credits = [(a, k, net, neg) for (a, k), (net, dip, neg) in totals.items() if (dip == 0 or neg) and net != 0]
+        """Write a batch's rows and commit (SQLite, and PostgreSQL's careful path). See `_net` for balances."""
         instrument_rows = [(i.key, i.jurisdiction, i.kind.value, i.vintage, i.series) for i in instruments]
         insert_accounts = "INSERT INTO accounts (account_id, owner, kind, jurisdiction, opened_seq) VALUES "
         insert_instruments = "INSERT INTO instruments (instrument_key, jurisdiction, kind, vintage, series) VALUES "
@@ -868,6 +914,46 @@ class Registry:
                 name: sorted(tuple(r) for r in conn.execute(sa.text(q)))  # type: ignore[misc]
                 for name, q in tables.items()
             }
+
+
+def _net(rows: list[tuple[str, str, int, int]]) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, str, int, int]]]:
+    """A batch's balance changes as one net amount per (account, instrument): (debits, credits).
+
+    Applying the changes in order is the same as applying their sum, provided no intermediate balance of a
+    floored account dips below zero, which holds exactly when its balance before the batch is at least the
+    deepest dip of the running sum. So each floored pair whose running sum dips becomes a debit
+    (account, instrument, net, dip): a conditional UPDATE of a row that must exist and hold at least `dip`.
+    The others become credits (account, instrument, net, may_go_negative): upserts, since an upsert cannot
+    lower a floored balance (its candidate row would fail the CHECK floor).
+    """
+    totals: dict[tuple[str, str], list[int]] = {}  # pair -> [net, deepest dip, may go negative]
+    for account_id, key, delta, neg in rows:
+        entry = totals.get((account_id, key))
+        if entry is None:
+            entry = totals[(account_id, key)] = [0, 0, neg]
+        entry[0] += delta
+        if entry[0] < entry[1]:
+            entry[1] = entry[0]
+    debits = [(a, k, net, -dip) for (a, k), (net, dip, neg) in totals.items() if dip < 0 and not neg]
+    credits = [(a, k, net, neg) for (a, k), (net, dip, neg) in totals.items() if (dip == 0 or neg) and net != 0]
+    return debits, credits
+
+
+def _chain(
+    entries: list[_Prepared], head: tuple[int, str, str], now: datetime
+) -> tuple[list[tuple[Any, ...]], list[Receipt]]:
+    """Journal rows and receipts of new entries appended after `head` (seq, entry hash, recorded_at)."""
+    seq, prev, last_at = head
+    recorded_at = max(now.isoformat(timespec="microseconds"), last_at)  # the ledger's clock never runs back
+    rows: list[tuple[Any, ...]] = []
+    receipts: list[Receipt] = []
+    for p in entries:
+        seq += 1
+        ehash = entry_hash(seq, p.op.op_id, p.digest, recorded_at, prev)
+        rows.append((seq, p.op.op_id, p.op.kind.value, p.content_json, p.digest, recorded_at, prev, ehash))
+        receipts.append(Receipt(p.op.op_id, seq, "applied", ehash))
+        prev = ehash
+    return rows, receipts
 
 
 def _note_counted(
