@@ -220,6 +220,7 @@ class Registry:
         self._accounts: dict[str, Account] = {}
         self._instruments: set[str] = set()
         self._raw: Any = None  # DBAPI connection for the write path, opened lazily
+        self._held_sql: dict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -383,7 +384,7 @@ class Registry:
     def _run(self, prepared: list[_Prepared], careful: bool) -> list[Receipt]:
         raw = self._connection()
         if self.sqlite:
-            cur = raw.cursor()
+            cur = raw.driver_connection.cursor()
         else:
             import psycopg
 
@@ -744,18 +745,22 @@ class Registry:
 
     def _held_query(self, check: HoldingCheck) -> tuple[str, tuple[Any, ...]]:
         """The query of an owner's counted allowances in one bucket, as committed before this batch."""
-        kinds = sorted(k.value for k in check.kinds)
-        juris = list(check.jurisdictions)
-        vintage_clause = "i.vintage = ?" if check.vintage_exact is not None else "i.vintage <= ?"
-        query = (
-            "SELECT COALESCE(SUM(b.quantity), 0) FROM balances b "
-            "JOIN accounts a ON a.account_id = b.account_id "
-            "JOIN instruments i ON i.instrument_key = b.instrument_key "
-            f"WHERE a.owner = ? AND a.kind IN ({','.join('?' * len(kinds))}) AND i.kind = 'allowance' "
-            f"AND i.jurisdiction IN ({','.join('?' * len(juris))}) AND {vintage_clause}"
-        )
-        vintage = check.vintage_exact if check.vintage_exact is not None else check.vintage_max
-        return self._sql(query), (check.owner, *kinds, *juris, vintage)
+        exact = check.vintage_exact is not None
+        shape = (check.kinds, check.jurisdictions, exact)
+        cached = self._held_sql.get(shape)
+        if cached is None:
+            kinds = tuple(sorted(k.value for k in check.kinds))
+            query = (
+                "SELECT COALESCE(SUM(b.quantity), 0) FROM balances b "
+                "JOIN accounts a ON a.account_id = b.account_id "
+                "JOIN instruments i ON i.instrument_key = b.instrument_key "
+                f"WHERE a.owner = ? AND a.kind IN ({','.join('?' * len(kinds))}) AND i.kind = 'allowance' "
+                f"AND i.jurisdiction IN ({','.join('?' * len(check.jurisdictions))}) "
+                f"AND i.vintage {'=' if exact else '<='} ?"
+            )
+            cached = self._held_sql[shape] = (self._sql(query), (*kinds, *check.jurisdictions))
+        vintage = check.vintage_exact if exact else check.vintage_max
+        return cached[0], (check.owner, *cached[1], vintage)
 
     # ---- reads ------------------------------------------------------------------------------------
     def balances(
