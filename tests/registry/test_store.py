@@ -177,3 +177,27 @@ def test_init_is_idempotent_and_refuses_another_program(db_url):
         assert len(reg.accounts()) == 6 * len(reg.program.jurisdictions)
     with pytest.raises(LedgerError, match="already holds program 'wci'"):
         Registry.create(db_url, "rggi")
+
+
+def test_migrations_go_down_and_up_and_open_refuses_an_old_schema(db_url):
+    from openets.registry.store import make_engine, migrate, resolve_url
+
+    with populated(db_url) as reg:
+        before = reg.dump()
+    engine = make_engine(resolve_url(db_url))
+    try:
+        migrate(engine, "0001", downgrade=True)
+        with pytest.raises(LedgerError, match="schema revision 0001, this openets uses 0002; upgrade it with"):
+            Registry.open(db_url)
+        with Registry.create(db_url, "wci") as reg:  # init upgrades in place and keeps everything
+            assert reg.dump() == before
+            assert reg.apply(move("after-upgrade", "transfer", "ACME-GEN", "BETA-GEN", "CA:allowance:2015", 1)).status == "applied"
+            assert reg.verify().ok
+        migrate(engine, "base", downgrade=True)
+        with pytest.raises(LedgerError, match="is not an openets registry"):
+            Registry.open(db_url)
+    finally:
+        engine.dispose()
+    with Registry.create(db_url, "wci") as reg:  # an empty schema again, with the standard accounts
+        assert reg.verify().ok
+        assert len(reg.dump()["journal"]) == 6 * len(reg.program.jurisdictions)

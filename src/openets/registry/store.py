@@ -99,8 +99,8 @@ def make_engine(url: str) -> sa.Engine:
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
 
-def migrate(engine: sa.Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def migrate(engine: sa.Engine, target: str = "head", downgrade: bool = False) -> None:
+    """Bring the schema to an Alembic revision (the newest by default) in one transaction."""
     from alembic import command
     from alembic.config import Config
 
@@ -110,8 +110,17 @@ def migrate(engine: sa.Engine) -> None:
         if _is_sqlite(str(engine.url)):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        (command.downgrade if downgrade else command.upgrade)(cfg, target)
         conn.commit()
+
+
+def schema_revision(conn: sa.Connection) -> str | None:
+    """The Alembic revision of a registry database, or None if it has none."""
+    try:
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        conn.rollback()
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,16 +263,23 @@ class Registry:
         url = resolve_url(db)
         engine = make_engine(url)
         _check_reachable(engine, url)
-        try:
-            with engine.connect() as conn:
-                row = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'program'")).first()
-        except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        with engine.connect() as conn:
+            revision = schema_revision(conn)
             row = None
+            if revision is not None:
+                row = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'program'")).first()
         if row is None:
             engine.dispose()
             msg = (
                 f"{_display(url)} is not an openets registry (no schema or no program); "
                 "create it with 'openets registry init --program PROGRAM --db ...'"
+            )
+            raise LedgerError(msg)
+        if revision != SCHEMA_REVISION:
+            engine.dispose()
+            msg = (
+                f"{_display(url)} has registry schema revision {revision}, this openets uses {SCHEMA_REVISION}; "
+                f"upgrade it with 'openets registry init --program {row[0]} --db ...' (it migrates in place)"
             )
             raise LedgerError(msg)
         return cls(url, engine, load_program(row[0]))
