@@ -153,6 +153,13 @@ def test_malformed_rulebook_is_reported_with_file_and_line(tmp_path):
 
 
 def test_not_a_registry_says_how_to_create_one(tmp_path):
-    proc = cli("registry", "balance", db=str(tmp_path / "empty.db"))
+    missing = tmp_path / "missing.db"
+    proc = cli("registry", "balance", db=str(missing))
+    assert proc.returncode != 0
+    assert "there is no registry at" in proc.stderr and "openets registry init" in proc.stderr
+    assert not missing.exists()  # nothing left behind
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    proc = cli("registry", "balance", db=str(empty))
     assert proc.returncode != 0
     assert "is not an openets registry" in proc.stderr and "openets registry init" in proc.stderr

@@ -261,6 +261,10 @@ class Registry:
     @classmethod
     def open(cls, db: str | None = None) -> Registry:
         url = resolve_url(db)
+        path = sa.engine.make_url(url).database if _is_sqlite(url) else None
+        if path and path != ":memory:" and not Path(path).exists():  # do not leave an empty file behind
+            msg = f"there is no registry at {path}; create it with 'openets registry init --program PROGRAM --db {path}'"
+            raise LedgerError(msg)
         engine = make_engine(url)
         _check_reachable(engine, url)
         with engine.connect() as conn:
