@@ -18,11 +18,13 @@ app = typer.Typer(
 
 
 def _mount() -> None:
+    from openets.auction.cli import app as auction_app
     from openets.registry.cli import app as registry_app
     from openets.rules.cli import app as rules_app
 
     app.add_typer(rules_app, name="rules", help="Rulebooks: list, show and check programs.")
     app.add_typer(registry_app, name="registry", help="The registry ledger of allowances and offsets.")
+    app.add_typer(auction_app, name="auction", help="Auctions: price schedules and clearing.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -197,3 +197,68 @@ id = "t"
     assert locate(text, ["reserves", 1, "tiers", 0, "prices", "values", "2014"]) == 15
     assert locate(text, ["reserves", 1, "name"]) == 10  # missing key: the table it belongs in
     assert key_path(["members", 2, "program"]) == "members[2].program"
+
+
+def test_two_price_ceilings_are_refused(tmp_path):
+    reserve = """
+[[reserves]]
+id = "r"
+name = "Reserve"
+kind = "price_containment"
+[reserves.quantity]
+source = "test"
+status = "unconfirmed"
+[reserves.quantity.values]
+2020 = 10
+"""
+    ceiling = """
+[[reserves.tiers]]
+id = "{id}"
+name = "Ceiling"
+role = "price_ceiling"
+[reserves.tiers.prices]
+source = "test"
+status = "unconfirmed"
+[reserves.tiers.prices.values]
+2020 = 50.00
+"""
+    path = tmp_path / "two_ceilings.toml"
+    path.write_text(
+        (DATA / "good_toy.toml").read_text() + reserve + ceiling.format(id="a") + ceiling.format(id="b")
+    )
+    with pytest.raises(RulebookError, match=r"several price ceilings \['r.a', 'r.b'\]"):
+        load_rulebook_file(path)
+
+
+def test_cpi_escalated_tier_without_a_default_cpi_is_refused(tmp_path):
+    text = (
+        (DATA / "good_toy.toml").read_text()
+        + """
+[[reserves]]
+id = "r"
+name = "Reserve"
+kind = "price_containment"
+[reserves.quantity]
+source = "test"
+status = "unconfirmed"
+[reserves.quantity.values]
+2020 = 10
+[[reserves.tiers]]
+id = "t"
+name = "Tier"
+[reserves.tiers.prices]
+source = "test"
+status = "unconfirmed"
+[reserves.tiers.prices.values]
+2020 = 40.00
+[reserves.tiers.escalation]
+rate = 0.05
+plus_cpi = true
+source = "test"
+status = "unconfirmed"
+"""
+    )
+    path = tmp_path / "tier_cpi.toml"
+    path.write_text(text)
+    with pytest.raises(RulebookError, match="default CPI assumption"):
+        load_rulebook_file(path)

@@ -374,3 +374,74 @@ def test_every_shipped_program_exports_one_json_object():
     wci_json = load_program("wci").to_json()
     assert [m["jurisdiction"] for m in wci_json["members"]] == ["CA", "QC", "ON"]
     assert wci_json["budgets"]["2014"] == 182_900_000
+
+
+# --- auction rules (issue 3) --------------------------------------------------------------------------------
+
+
+def test_undersubscribed_wci_auctions_settle_at_the_reserve_price(ca, qc, wci):
+    # shared data auctions/ca_qc_auction_settlements_2012_2018.csv with wci/wci_auction_history_quarterly.csv:
+    # every undersubscribed auction settled exactly at the floor (2016 Q2 current: 11% sold, at $12.73).
+    for program in (ca, qc, wci):
+        rule = program.rulebook.auction.undersubscribed_price
+        assert rule.rule == "reserve_price"
+        assert rule.status == "secondary"  # the §95911 settlement text was not read
+        assert program.auction_rules(2016).undersubscribed_price == "reserve_price"
+
+
+def test_auction_lot_sizes(ca, qc, wci, rggi):
+    # 17 CCR §95911(a): lots of 1,000; Q-2 r.46.1 s.50 likewise. RGGI: single allowances per issue 3 (unread).
+    assert [p.auction_rules(2016).lot_size for p in (ca, qc, wci)] == [1_000, 1_000, 1_000]
+    assert rggi.auction_rules(2016).lot_size == 1
+    assert rggi.rulebook.auction.format.status == "unconfirmed"
+
+
+def test_california_purchase_limits_2012_2014(ca):
+    # emissions-euets.com summary of §95911: covered 15%, utilities 40%, others 4%; advance 25% for everyone.
+    rules = ca.auction_rules(2013)
+    assert rules.purchase_limits == {
+        "covered": Decimal("0.15"),
+        "utility": Decimal("0.40"),
+        "other": Decimal("0.04"),
+    }
+    assert rules.advance_purchase_limits == {b: Decimal("0.25") for b in ("covered", "utility", "other")}
+    assert "[secondary]" in rules.sources["purchase_limits.utility"]
+
+
+def test_california_purchase_limits_after_2014_are_unconfirmed_and_partial(ca):
+    # RULES.md §1.1: post-2014 limits not read; believed 25% covered, 4% others; no utility or advance figure.
+    rules = ca.auction_rules(2016)
+    assert rules.purchase_limits == {"covered": Decimal("0.25"), "other": Decimal("0.04")}
+    assert rules.advance_purchase_limits == {}
+    assert all("[unconfirmed]" in rules.sources[f"purchase_limits.{b}"] for b in ("covered", "other"))
+
+
+def test_quebec_purchase_limits_apply_to_both_auctions(qc, wci):
+    # Q-2 r.46.1 s.50: emitters 25%, participants 4%, current and future vintages alike.
+    rules = qc.auction_rules(2016)
+    assert rules.purchase_limits == rules.advance_purchase_limits
+    assert rules.purchase_limits["covered"] == Decimal("0.25")
+    assert rules.purchase_limits["other"] == Decimal("0.04")
+    # A joint auction uses each jurisdiction's own limits.
+    assert wci.auction_rules(2016, "QC").purchase_limits == rules.purchase_limits
+    assert wci.auction_rules(2016).purchase_limits == {"covered": Decimal("0.25"), "other": Decimal("0.04")}
+    assert wci.auction_rules(2016).bid_currencies == ("USD", "CAD")
+
+
+def test_auction_rules_refuse_years_before_the_program(ca):
+    with pytest.raises(InputError, match=r"california holds auctions from 2012; found 2011"):
+        ca.auction_rules(2011)
+
+
+def test_tier_prices_have_roles_and_project_with_cpi(ca, rggi):
+    # california.toml: the price ceiling is a tier with role price_ceiling; RGGI's CCR and ECR triggers.
+    roles = {(t.tier, t.role) for t in ca.tier_prices(2021)}
+    assert roles == {("tier_1", "tier"), ("tier_2", "tier"), ("price_ceiling", "price_ceiling")}
+    assert {(t.reserve, t.role) for t in rggi.tier_prices(2021)} == {("ccr", "trigger"), ("ecr", "trigger")}
+    # Tier 3 ended in 2020 and has no escalation; tiers 1-2 and the ceiling rise 5% + CPI (§95915(f)).
+    projected = {t.tier: t.point for t in ca.tier_prices(2025, cpi=0.03)}
+    assert set(projected) == {"tier_1", "tier_2", "price_ceiling"}
+    assert projected["price_ceiling"].price == Decimal("95.28")  # 88.22 x 1.08 = 95.2776
+    assert projected["price_ceiling"].projected and projected["price_ceiling"].status == "unconfirmed"
+    # RGGI triggers are published to 2030 and have no escalation after it.
+    assert rggi.tier_prices(2031) == []

@@ -193,12 +193,28 @@ class Coverage(Sourced):
     sectors: tuple[Text, ...] = ()
 
 
+class Escalation(Sourced):
+    """How a price rises each year after the last published value: rate, plus CPI inflation when `plus_cpi`."""
+
+    rate: Fraction
+    plus_cpi: StrictBool
+
+
 class ReserveTier(_Frozen):
-    """A reserve tier, price ceiling or trigger with its price by year."""
+    """A reserve tier, price ceiling or trigger with its price by year.
+
+    `role` says what the price does, so that code never guesses it from an id: a `tier` is a price at which
+    reserve allowances are sold, the `price_ceiling` the price of unlimited price-ceiling units, a `trigger`
+    the auction price that releases (price-containment reserve) or withholds (emissions-containment reserve)
+    allowances. Without `escalation` the tier ends with its last published year (California's third tier
+    ended in 2020); with it, later years are projected like the auction reserve price.
+    """
 
     id: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: Text
     prices: PriceSeries
+    role: Literal["tier", "price_ceiling", "trigger"] = "tier"
+    escalation: Escalation | None = None
 
 
 class Reserve(_Frozen):
@@ -230,13 +246,6 @@ class Reserve(_Frozen):
                 )
                 raise ValueError(msg)
         return self
-
-
-class Escalation(Sourced):
-    """How a price rises each year after the last published value: rate, plus CPI inflation when `plus_cpi`."""
-
-    rate: Fraction
-    plus_cpi: StrictBool
 
 
 class CpiAssumption(Sourced):
@@ -530,6 +539,37 @@ class Rulebook(_Frozen):
             raise ValueError(msg)
         return self
 
+    @model_validator(mode="after")
+    def _check_tier_roles(self) -> Rulebook:
+        # A schedule reports one price ceiling and one trigger per kind of reserve; two would be ambiguous.
+        ceilings = [f"{r.id}.{t.id}" for r in self.reserves for t in r.tiers if t.role == "price_ceiling"]
+        if len(ceilings) > 1:
+            msg = f"found several price ceilings {ceilings}; expected at most one tier with role 'price_ceiling'"
+            raise ValueError(msg)
+        for kind in ("price_containment", "emissions_containment"):
+            triggers = [
+                f"{r.id}.{t.id}"
+                for r in self.reserves
+                if r.kind == kind
+                for t in r.tiers
+                if t.role == "trigger"
+            ]
+            if len(triggers) > 1:
+                msg = f"found several {kind} triggers {triggers}; expected at most one with role 'trigger'"
+                raise ValueError(msg)
+        # Tier prices escalate with the same CPI as the reserve price, so they share its default assumption.
+        cpi_tiers = [
+            f"{r.id}.{t.id}" for r in self.reserves for t in r.tiers if t.escalation and t.escalation.plus_cpi
+        ]
+        price_rule = self.auction.reserve_price if self.auction is not None else None
+        if cpi_tiers and (price_rule is None or price_rule.default_cpi is None):
+            msg = (
+                f"found tiers {cpi_tiers} escalating with CPI but no [auction.reserve_price.default_cpi]; "
+                "expected the default CPI assumption they share with the reserve price"
+            )
+            raise ValueError(msg)
+        return self
+
 
 # ------------------------------------------------------------------------------------------------------------
 # The resolved program and the figures derived from it.
@@ -555,6 +595,35 @@ class PricePoint:
             "source": self.source,
             "status": self.status,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class TierPrice:
+    """One reserve tier, price ceiling or trigger price of a year, with the reserve it belongs to."""
+
+    reserve: str
+    reserve_kind: str  # price_containment or emissions_containment
+    tier: str
+    role: str  # tier, price_ceiling or trigger
+    point: PricePoint
+
+
+@dataclass(frozen=True)
+class AuctionRules:
+    """The auction parameters of one year that clearing needs, each with its source in `sources`.
+
+    Shares are of the allowances offered at one auction; `purchase_limits` applies to current auctions and
+    `advance_purchase_limits` to advance auctions, by bidder type ("covered", "utility", "other").
+    `undersubscribed_price` is "reserve_price" or "lowest_accepted_bid".
+    """
+
+    year: int
+    lot_size: int
+    bid_currencies: tuple[str, ...]
+    undersubscribed_price: str
+    purchase_limits: dict[str, Decimal]
+    advance_purchase_limits: dict[str, Decimal]
+    sources: dict[str, str]
 
 
 class LinkedMarket(_Frozen):
@@ -859,6 +928,124 @@ class Program(_Frozen):
                     out[f"{reserve.id}.{tier.id}"] = tier.prices.values[year]
         return out
 
+    def tier_prices(self, year: int, cpi: float | None = None) -> list[TierPrice]:
+        """Reserve tier, price ceiling and trigger prices of `year`, published or projected, in file order.
+
+        A tier appears from its first published year; after its last one only if it has an escalation rule. A
+        linkage that reports a member's reserve price (`reserve_price_from`) reports that member's tiers too.
+        `cpi` is as for `auction_reserve_price`.
+        """
+        owner = self.price_program
+        if owner is not self:
+            return owner.tier_prices(year, cpi)
+        rate_cpi = _check_cpi(cpi)
+        default_cpi = self.rulebook.auction.reserve_price.default_cpi if self._has_reserve_price else None
+        out: list[TierPrice] = []
+        for reserve in self.rulebook.reserves:
+            for tier in reserve.tiers:
+                series = tier.prices
+                first, last = series.years[0], series.years[-1]
+                if year < first or (year > last and tier.escalation is None):
+                    continue
+                if year <= last:
+                    if year not in series.values:
+                        continue  # a gap in a published series is a year without that tier
+                    provenance = series.provenance(year)
+                    point = PricePoint(
+                        year, series.values[year], self.currency, False, provenance.source, provenance.status
+                    )
+                else:
+                    assert tier.escalation is not None
+                    point = _escalate(series, tier.escalation, default_cpi, year, rate_cpi, self.currency)
+                out.append(TierPrice(reserve.id, reserve.kind, tier.id, tier.role, point))
+        return out
+
+    @property
+    def _has_reserve_price(self) -> bool:
+        auction = self.rulebook.auction
+        return auction is not None and auction.reserve_price is not None
+
+    @property
+    def price_program(self) -> Program:
+        """The program whose reserve price and tiers this one reports: itself, or `reserve_price_from`."""
+        auction = self.rulebook.auction
+        if self.is_linkage and auction is not None and auction.reserve_price_from is not None:
+            return self._program_by_id(auction.reserve_price_from)
+        return self
+
+    def member_program(self, jurisdiction: str) -> Program:
+        """A linkage's member program for `jurisdiction`; InputError if it has no shipped rulebook."""
+        if not self.is_linkage:
+            self._check_jurisdiction(jurisdiction)
+            return self
+        return self._member(jurisdiction)
+
+    def price_years(self) -> range | None:
+        """Years the rulebook gives an auction reserve price for; None if it has no reserve price.
+
+        From the first published price to the later of the last published price and the last budget year; the
+        years after the last published price are projected by the escalation rule.
+        """
+        owner = self.price_program
+        if not owner._has_reserve_price:
+            return None
+        published = owner.rulebook.auction.reserve_price.published  # type: ignore[union-attr]
+        first = published.years[0]
+        last = max(max(owner.budgets), published.years[-1])
+        return range(first, last + 1)
+
+    def auction_rules(self, year: int, jurisdiction: str | None = None) -> AuctionRules:
+        """What the clearing code needs from the rulebook for an auction held in `year`.
+
+        Lot size, bid currencies and the undersubscribed-price rule are the program's (a linkage's own, for
+        a joint auction). Purchase limits are the rulebook's shares of the allowances offered, by bidder type;
+        for a linkage they are those of `jurisdiction`'s member (default: the one whose reserve price it reports).
+        A bidder type missing from `purchase_limits` has no limit in the rulebook for that year: the caller
+        decides what that means, openets does not invent one.
+        """
+        if isinstance(year, bool) or not isinstance(year, int):
+            msg = f"year must be a whole year such as 2016; found {year!r}"
+            raise InputError(msg)
+        start = self.rulebook.program.start.year
+        if not start <= year <= YEAR_MAX:
+            msg = f"{self.id} holds auctions from {start}; found {year}. Pick a year in {start}-{YEAR_MAX}"
+            raise InputError(msg)
+        auction = self.rulebook.auction
+        if auction is None or auction.format is None or auction.undersubscribed_price is None:
+            missing = (
+                "[auction.format]"
+                if auction is None or auction.format is None
+                else "[auction.undersubscribed_price]"
+            )
+            msg = f"program {self.id!r} has no {missing} in its rulebook; add it to run auctions"
+            raise InputError(msg)
+        if self.is_linkage:
+            limits_from = self._member(jurisdiction) if jurisdiction is not None else self.price_program
+        else:
+            self._check_jurisdiction(jurisdiction)
+            limits_from = self
+        limits = limits_from.rulebook.auction.purchase_limits if limits_from.rulebook.auction else ()
+        sources = {
+            "lot_size": f"{auction.format.source} [{auction.format.status}]",
+            "bid_currencies": f"{auction.format.source} [{auction.format.status}]",
+            "undersubscribed_price": (
+                f"{auction.undersubscribed_price.source} [{auction.undersubscribed_price.status}]"
+            ),
+        }
+        current = _purchase_limits(limits, year, "current", limits_from.id, "purchase_limits", sources)
+        advance = _purchase_limits(
+            limits, year, "advance", limits_from.id, "advance_purchase_limits", sources
+        )
+        return AuctionRules(
+            year=year,
+            lot_size=auction.format.lot_size,
+            bid_currencies=tuple(auction.format.bid_currencies),
+            undersubscribed_price=auction.undersubscribed_price.rule,
+            purchase_limits=current,
+            advance_purchase_limits=advance,
+            sources=sources,
+        )
+
     def offset_limit(self, year: int) -> Decimal | None:
         """Share of a compliance obligation that offsets may meet for emissions of `year`; None if unknown."""
         for limit in self.rulebook.offset_limits:
@@ -901,21 +1088,7 @@ class Program(_Frozen):
             return PricePoint(
                 year, rule.published.values[year], self.currency, False, provenance.source, provenance.status
             )
-        escalation = rule.escalation
-        step = escalation.rate
-        status: Status = escalation.status
-        source = f"computed from {last} by {escalation.source}"
-        if escalation.plus_cpi:
-            assert rule.default_cpi is not None  # validated together with plus_cpi
-            used = rate_cpi if rate_cpi is not None else rule.default_cpi.value
-            step += used
-            status = "unconfirmed"  # it rests on an assumed inflation rate
-            how = "given" if rate_cpi is not None else "the rulebook's default assumption"
-            source = f"projected from {last} by {escalation.source} with CPI {used} ({how})"
-        price = rule.published.values[last]
-        for _ in range(last, year):
-            price = round_cent(price * (1 + step))
-        return PricePoint(year, price, self.currency, escalation.plus_cpi, source, status)
+        return _escalate(rule.published, rule.escalation, rule.default_cpi, year, rate_cpi, self.currency)
 
     def _program_by_id(self, program_id: str) -> Program:
         market = self._linked()
@@ -977,7 +1150,7 @@ class Program(_Frozen):
             advance[jurisdiction] = {str(y): member.advance_auction_quantity(jurisdiction, y) for y in years}
         derived["reserve_quantity"] = reserve
         derived["advance_auction_quantity"] = advance
-        prices = self._price_years()
+        prices = self.price_years()
         if prices:
             derived["auction_reserve_price"] = {
                 str(y): self.auction_reserve_price(y, cpi).to_json() for y in prices
@@ -985,17 +1158,81 @@ class Program(_Frozen):
             derived["cpi"] = cpi
         return derived
 
-    def _price_years(self) -> range | None:
-        owner = self
-        auction = self.rulebook.auction
-        if self.is_linkage and auction is not None and auction.reserve_price_from is not None:
-            owner = self._program_by_id(auction.reserve_price_from)
-            auction = owner.rulebook.auction
-        if auction is None or auction.reserve_price is None:
-            return None
-        first = auction.reserve_price.published.years[0]
-        last = max(max(owner.budgets), auction.reserve_price.published.years[-1])
-        return range(first, last + 1)
+
+def _escalate(
+    published: PriceSeries,
+    escalation: Escalation,
+    default_cpi: CpiAssumption | None,
+    year: int,
+    rate_cpi: Decimal | None,
+    currency: str,
+) -> PricePoint:
+    """A price after the last published year: each year the previous price x (1 + rate [+ CPI]), to the cent.
+
+    Rounding every year, not once at the end, is how the regulators announce each year's price from the last.
+    """
+    last = published.years[-1]
+    step = escalation.rate
+    status: Status = escalation.status
+    source = f"computed from {last} by {escalation.source}"
+    if escalation.plus_cpi:
+        assert default_cpi is not None  # validated together with plus_cpi
+        used = rate_cpi if rate_cpi is not None else default_cpi.value
+        step += used
+        status = "unconfirmed"  # it rests on an assumed inflation rate
+        how = "given" if rate_cpi is not None else "the rulebook's default assumption"
+        source = f"projected from {last} by {escalation.source} with CPI {used} ({how})"
+    price = published.values[last]
+    for _ in range(last, year):
+        price = round_cent(price * (1 + step))
+    return PricePoint(year, price, currency, escalation.plus_cpi, source, status)
+
+
+# Bidder types of an auction bid file (issue 3): covered and opt-in entities, electrical distribution
+# utilities, and everyone else. Rulebooks name buyers in each regulation's own words; this maps them.
+BIDDER_TYPES: tuple[str, ...] = ("covered", "utility", "other")
+_BIDDER_TYPES_OF_BUYER: dict[str, tuple[str, ...]] = {
+    "covered_entity": ("covered",),
+    "electrical_distribution_utility": ("utility",),
+    # Québec has no category for electricity distributors: they register as emitters.
+    "emitter": ("covered", "utility"),
+    "participant": ("other",),
+    "other": ("other",),
+    "any": BIDDER_TYPES,
+}
+
+
+def _purchase_limits(
+    limits: tuple[PurchaseLimit, ...],
+    year: int,
+    auction: Literal["current", "advance"],
+    owner: str,
+    label: str,
+    sources: dict[str, str],
+) -> dict[str, Decimal]:
+    # A limit written for one buyer or one auction type overrides one written for "any": regulations state a
+    # general share and its exceptions. Two equally specific limits that disagree are a rulebook error.
+    out: dict[str, Decimal] = {}
+    rank: dict[str, int] = {}
+    for limit in limits:
+        if limit.from_year > year or (limit.to_year is not None and year > limit.to_year):
+            continue
+        if limit.auction not in (auction, "any"):
+            continue
+        specificity = 2 * (limit.buyer != "any") + (limit.auction != "any")
+        for bidder in _BIDDER_TYPES_OF_BUYER[limit.buyer]:
+            if bidder in out and rank[bidder] == specificity and out[bidder] != limit.share:
+                msg = (
+                    f"{owner}: two {auction}-auction purchase limits for {bidder} bidders in {year} "
+                    f"({out[bidder]} and {limit.share}); expected one. "
+                    "Fix the years of [[auction.purchase_limits]]"
+                )
+                raise RulebookError(msg)
+            if bidder not in out or specificity > rank[bidder]:
+                out[bidder] = limit.share
+                rank[bidder] = specificity
+                sources[f"{label}.{bidder}"] = f"{limit.source} [{limit.status}]"
+    return {b: out[b] for b in BIDDER_TYPES if b in out}
 
 
 def _check_cpi(cpi: float | None) -> Decimal | None:
