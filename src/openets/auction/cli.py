@@ -1,4 +1,4 @@
-"""`openets auction`: price schedules by year (auction clearing joins later)."""
+"""`openets auction`: price schedules by year and the clearing of a sealed-bid auction on a bids file."""
 
 from __future__ import annotations
 
@@ -127,3 +127,113 @@ def _print_schedule(console: Console, program_id: str, unit: str, rows: list[Yea
         console.print(f"[{number}] {source}", markup=False)
     if any(r.projected for r in rows):
         console.print("* = the year has values projected with a CPI assumption (see --cpi)", markup=False)
+
+
+def _quarter(text: str) -> tuple[int, int]:
+    import re
+
+    match = re.fullmatch(r"(\d{4})Q([1-4])", text.strip())
+    if match is None:
+        msg = f"--quarter {text!r} is not a quarter; write YEAR then Q1-Q4, e.g. 2016Q2"
+        raise InputError(msg)
+    return int(match.group(1)), int(match.group(2))
+
+
+@app.command()
+def clear(
+    program: Annotated[str, typer.Option("--program", help="Program id: california, quebec, wci, rggi.")],
+    quarter: Annotated[str, typer.Option("--quarter", help="The auction's quarter, e.g. 2016Q2.")],
+    bids: Annotated[str, typer.Option("--bids", help="CSV with columns bidder,bidder_type,price,quantity,currency.")],
+    supply: Annotated[int | None, typer.Option("--supply", help="Allowances offered.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-break draw (recorded in the result).")] = 0,
+    exchange_rate: Annotated[
+        str | None, typer.Option("--exchange-rate", help="Auction exchange rate, CAD per USD (needed for CAD bids).")
+    ] = None,
+    ccr: Annotated[
+        int | None, typer.Option("--ccr", help="RGGI: CCR allowances available (default: the year's CCR in the rulebook).")
+    ] = None,
+    ecr: Annotated[int | None, typer.Option("--ecr", help="RGGI: ECR allowances that may be withheld (default 0).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Clear one sealed-bid auction on a bids file: settlement price, awards, sold and unsold."""
+    from openets.auction.bids import read_bids
+    from openets.auction.clearing import ClearingRules, Containment, Tranche
+    from openets.auction.clearing import clear as clear_auction
+    from openets.auction.schedule import year_schedule
+
+    year, q = _quarter(quarter)
+    loaded = load_program(program)
+    if supply is None:
+        msg = (
+            "--supply is needed: the quarterly offer schedule (state-owned, consigned, advance and returning "
+            "allowances) is not built yet; give the allowances offered, e.g. --supply 60000000"
+        )
+        raise InputError(msg)
+    if supply < 0:
+        msg = f"--supply {supply} is negative; give the allowances offered"
+        raise InputError(msg)
+    rate = None
+    if exchange_rate is not None:
+        try:
+            rate = Decimal(exchange_rate)
+        except ArithmeticError:
+            rate = None
+        if rate is None or not rate.is_finite() or rate <= 0:
+            msg = f"--exchange-rate {exchange_rate!r} is not a positive number of CAD per USD (e.g. 1.3127)"
+            raise InputError(msg)
+    rules_year = loaded.auction_rules(year)
+    sched = year_schedule(loaded, year, exchange_rate_cad_per_usd=rate if loaded.is_linkage else None)
+    ccr_rule = ecr_rule = None
+    if sched.ccr_trigger is not None:
+        available = ccr if ccr is not None else loaded.reserve_quantity(loaded.jurisdictions[0], year)
+        ccr_rule = Containment(available, int(sched.ccr_trigger * 100))
+    if sched.ecr_trigger is not None and ecr:
+        ecr_rule = Containment(ecr, int(sched.ecr_trigger * 100))
+    arrays = read_bids(bids, rules_year.lot_size)
+    rules = ClearingRules(
+        floor_cents=int(sched.reserve_price * 100),
+        lot_size=rules_year.lot_size,
+        purchase_limits=rules_year.purchase_limits,
+        exchange_rate_cad_per_usd=rate,
+        ccr=ccr_rule,
+        ecr=ecr_rule,
+        undersubscribed_price=rules_year.undersubscribed_price,
+        seed=seed,
+    )
+    result = clear_auction(arrays, [Tranche("offered", supply)], rules)
+    out = {
+        "program": loaded.id,
+        "quarter": f"{year}Q{q}",
+        "currency": "USD" if loaded.currency == "USD" or loaded.is_linkage else loaded.currency,
+        "floor_usd": rules.floor_cents / 100,
+        "lot_size": rules.lot_size,
+        "bids": len(arrays.quantity),
+        **result.as_dict(),
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    console = _console()
+    table = Table(title=f"{loaded.id} auction {year}Q{q}")
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    price = out["settlement_price_usd"]
+    for label, value in (
+        ("floor", f"{out['floor_usd']:.2f}"),
+        ("settlement price", "none" if price is None else f"{price:.2f}"),
+        ("offered", f"{result.offered:,}"),
+        ("sold", f"{result.sold:,}"),
+        ("unsold", f"{result.unsold:,}"),
+        ("bids", f"{out['bids']:,}"),
+        ("qualified quantity", f"{result.qualified_quantity:,}"),
+        ("median / mean bid", "-" if result.median_bid_cents is None else f"{result.median_bid_cents / 100:.2f} / {result.mean_bid_cents / 100:.2f}"),
+        ("seed", str(seed)),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+    awards = Table(title="Awards")
+    awards.add_column("bidder")
+    awards.add_column("allowances", justify="right")
+    for bidder, quantity in result.awards.items():
+        awards.add_row(bidder, f"{quantity:,}")
+    console.print(awards)
