@@ -40,7 +40,7 @@ BIDDER_TYPES = ("covered", "utility", "other")
 #: Put a limit on everything: one auction clears at most this many bids.
 BIDS_MAX = 20_000_000
 #: Demand is tallied per cent from the floor up when the bids span fewer levels than this; beyond, per price bid.
-LEVELS_MAX = 5_000_000
+LEVELS_MAX = 20_000_000
 _RATE_SCALE = 10_000  # exchange rates are used with four decimals, as the WCI notices publish them
 
 
@@ -207,8 +207,8 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
     base = sum(t.quantity for t in supply)
     floor = rules.floor_cents
 
-    # One pass: check every bid, convert CAD to US cents, tally what the floor lets through per bidder.
-    code, bad, usd, wanted, types, total_qualified, total, highest = _kernels.scan(
+    # One pass: check every bid, convert CAD to US cents, tally what the floor lets through per bidder and level.
+    code, bad, usd, wanted, types, total_qualified, total, highest, scanned = _kernels.scan(
         arrays.bidder, arrays.bidder_type, arrays.price_cents, arrays.quantity, arrays.currency,
         n_bidders, lot, floor, rate_scaled, _RATE_SCALE,
     )
@@ -224,19 +224,29 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
     trimmed: dict[str, int] = {}
     q = qty
     kept = wanted
+    cut_at = np.array([], dtype=np.int64)
+    cut_by = np.array([], dtype=np.int64)
     if over.any():
-        q = _trim(arrays.bidder, usd, np.where(usd >= floor, qty, 0), limit, over)
-        kept = _sum_by(arrays.bidder, q, n_bidders)
+        q, cut_at, cut_q = _kernels.trim(arrays.bidder, usd, qty, floor, limit, over, highest)
+        cut_by = qty[cut_at] - cut_q
+        kept = wanted - _sum_by(arrays.bidder[cut_at], cut_by, n_bidders)
         trimmed = {arrays.bidder_names[i]: int(wanted[i] - kept[i]) for i in np.flatnonzero(over)}
 
     # Demand by price level: a histogram over the prices bid, not a sort of the bids. Levels are every cent
     # from the floor to the highest bid (or, for an extreme spread, the distinct prices bid).
+    span = highest - floor + 1
     if highest < 0:
         levels = np.array([], dtype=np.int64)
         demand_at = as_bid = np.array([], dtype=np.int64)
-    elif highest - floor < LEVELS_MAX:
+    elif span <= LEVELS_MAX:
         levels = np.arange(floor, highest + 1, dtype=np.int64)
-        demand_at, as_bid = _kernels.histogram(usd, q, qty, floor, len(levels))
+        if span <= _kernels.SCAN_LEVELS:
+            as_bid = scanned[:span]
+            demand_at = as_bid.copy()
+            np.subtract.at(demand_at, usd[cut_at] - floor, cut_by)
+        else:
+            as_bid = _kernels.histogram(usd, qty, floor, span)
+            demand_at = _kernels.histogram(usd, q, floor, span)
     else:
         qual = np.flatnonzero(usd >= floor)
         levels, level_of = np.unique(usd[qual], return_inverse=True)
@@ -283,7 +293,7 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
         p_star = int(levels[k])
         above = int(demand_ge[k + 1]) if k + 1 < len(levels) else 0
         cap_here = int(cap[k])
-        awards, tied = _kernels.fill_above(arrays.bidder, usd, q, floor, p_star, n_bidders)
+        awards, tied = _kernels.fill_above(arrays.bidder, usd, q, p_star, n_bidders)
         if above == 0 and cap_here == 0:
             settlement, sold = None, 0  # nothing on offer at any price
         elif above >= cap_here:
@@ -407,26 +417,6 @@ def _bidder_limits(rules: ClearingRules, base: int, types: np.ndarray, rooms: Se
         if room is not None:
             limit[i] = min(limit[i], max(room, 0) // lot * lot)
     return limit
-
-
-def _trim(
-    bidder: np.ndarray, price: np.ndarray, quantity: np.ndarray, limit: np.ndarray, over: np.ndarray
-) -> np.ndarray:
-    """Cut over-limit bidders' lots from their lowest prices up (limits are whole lots, so cuts are too)."""
-    q = quantity.copy()
-    idx = np.flatnonzero(over[bidder] & (q > 0))
-    # Highest price first within each bidder.
-    idx = idx[np.lexsort((-price[idx], bidder[idx]))]
-    b = bidder[idx]
-    cum = np.cumsum(q[idx])
-    group_start = np.flatnonzero(np.append(True, b[1:] != b[:-1]))
-    before_group = np.repeat(
-        np.append(0, cum[group_start[1:] - 1]), np.diff(np.append(group_start, len(idx)))
-    )
-    cum_in_group = cum - before_group
-    allowed = np.clip(limit[b] - (cum_in_group - q[idx]), 0, q[idx])
-    q[idx] = allowed
-    return q
 
 
 def _split_tie(
