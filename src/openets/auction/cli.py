@@ -237,3 +237,81 @@ def clear(
     for bidder, quantity in result.awards.items():
         awards.add_row(bidder, f"{quantity:,}")
     console.print(awards)
+
+
+def _offer(text: str) -> Any:
+    from openets.auction.run import Offer
+
+    parts = text.split(":")
+    hint = "write CATEGORY=ACCOUNT:INSTRUMENT:QUANTITY[:ORDER[:CONSIGNOR]], e.g. state=CA-AUCTION:CA:allowance:2016:5000000"
+    if "=" not in text:
+        msg = f"--offer {text!r} is malformed; {hint}"
+        raise InputError(msg)
+    category, rest = text.split("=", 1)
+    parts = rest.split(":")
+    # ACCOUNT, then the instrument's three (or four) parts, then QUANTITY, ORDER, CONSIGNOR.
+    if len(parts) < 5:
+        msg = f"--offer {text!r} is malformed; {hint}"
+        raise InputError(msg)
+    account, instrument, tail = parts[0], ":".join(parts[1:4]), parts[4:]
+    try:
+        quantity = int(tail[0])
+        order = int(tail[1]) if len(tail) > 1 and tail[1] else 0
+    except ValueError:
+        msg = f"--offer {text!r}: quantity and order must be whole numbers; {hint}"
+        raise InputError(msg) from None
+    consignor = tail[2] if len(tail) > 2 else ""
+    return Offer(category.strip(), account, instrument, quantity, order, consignor)
+
+
+@app.command()
+def run(
+    auction_id: Annotated[str, typer.Option("--auction-id", help="Your id for this auction; running it again is safe.")],
+    auction_date: Annotated[str, typer.Option("--date", help="Auction date YYYY-MM-DD (its year sets the floor).")],
+    bids: Annotated[str, typer.Option("--bids", help="CSV: bidder (an account id),bidder_type,price,quantity,currency.")],
+    offers: Annotated[list[str], typer.Option("--offer", help="CATEGORY=ACCOUNT:INSTRUMENT:QUANTITY[:ORDER[:CONSIGNOR]]; repeat.")],
+    db: Annotated[str | None, typer.Option("--db", help="Registry: SQLite path or database URL.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-break draw.")] = 0,
+    exchange_rate: Annotated[str | None, typer.Option("--exchange-rate", help="CAD per USD (for CAD bids).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run one auction against a registry: clear the bids and deliver the awards in one atomic batch."""
+    from datetime import date as date_type
+
+    from openets.auction.bids import read_bids
+    from openets.auction.clearing import ClearingRules
+    from openets.auction.run import run_auction
+    from openets.auction.schedule import year_schedule
+    from openets.registry import Registry
+
+    try:
+        when = date_type.fromisoformat(auction_date)
+    except ValueError:
+        msg = f"--date {auction_date!r} is not a date; write YYYY-MM-DD"
+        raise InputError(msg) from None
+    parsed = [_offer(o) for o in offers]
+    rate = Decimal(exchange_rate) if exchange_rate is not None else None
+    with Registry.open(db) as reg:
+        program = reg.program
+        year_rules = program.auction_rules(when.year)
+        sched = year_schedule(program, when.year, exchange_rate_cad_per_usd=rate if program.is_linkage else None)
+        arrays = read_bids(bids, year_rules.lot_size)
+        rules = ClearingRules(
+            floor_cents=int(sched.reserve_price * 100),
+            lot_size=year_rules.lot_size,
+            purchase_limits=year_rules.purchase_limits,
+            exchange_rate_cad_per_usd=rate,
+            undersubscribed_price=year_rules.undersubscribed_price,
+            seed=seed,
+        )
+        outcome = run_auction(reg, auction_id, when, arrays, parsed, rules)
+    out = outcome.as_dict()
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    price = out["settlement_price_usd"]
+    typer.echo(
+        f"auction {auction_id}: settlement {'none' if price is None else f'{price:.2f}'} USD, sold "
+        f"{outcome.result.sold:,} of {outcome.result.offered:,}; {len(outcome.moves)} deliveries "
+        f"({sum(s == 'applied' for s in outcome.statuses)} applied now)"
+    )

@@ -782,6 +782,29 @@ class Registry:
         vintage = check.vintage_exact if exact else check.vintage_max
         return cached[0], (check.owner, *cached[1], vintage)
 
+    def holding_room(self, owner: str, year: int, vintage: int) -> int | None:
+        """How many more allowances of `vintage` the owner may acquire in `year` under the holding limit
+        (None if the program sets none). Counts what is committed now; an auction reads it before clearing."""
+        future = vintage > year
+        limit_year = vintage if future else year
+        limit = self.rules.holding_limit(limit_year)
+        if limit is None:
+            return None
+        check = HoldingCheck(
+            owner=owner,
+            jurisdictions=self.rules.jurisdictions,
+            kinds=self.rules.holding_limit_counted_kinds,
+            vintage_max=None if future else year,
+            vintage_exact=vintage if future else None,
+            increase=0,
+            limit=limit,
+            limit_year=limit_year,
+        )
+        sql, params = self._held_query(check)
+        with self.engine.connect() as conn:
+            held = int(conn.exec_driver_sql(sql, params).scalar_one())
+        return max(limit - held, 0)
+
     # ---- reads ------------------------------------------------------------------------------------
     def balances(
         self, account_id: str | None = None, owner: str | None = None, include_zero: bool = False
@@ -848,6 +871,15 @@ class Registry:
             )
             for row in result:
                 yield int(row[0]), row[1], row[2], row[3], row[4], row[5]
+
+    def operations_with_prefix(self, prefix: str) -> list[Operation]:
+        """The journaled operations whose id starts with `prefix` (e.g. every delivery of one auction)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT op_id, content FROM journal WHERE op_id >= :lo AND op_id < :hi ORDER BY seq"),
+                {"lo": prefix, "hi": prefix + "\U0010ffff"},
+            ).all()
+        return [operation_from_content(op_id, json.loads(content)) for op_id, content in rows]
 
     def operations(self) -> list[Operation]:
         """Every journaled operation, in order (for replays and audits)."""

@@ -1,0 +1,192 @@
+"""One auction as one atomic registry event: clear the bids, then move every award in a single batch.
+
+The clearing is `clearing.clear`, the very code the simulator calls. What this module adds is the registry:
+offered allowances leave the accounts that hold them (the auction holding account, or a consignor's account),
+awards land in the winners' accounts, unsold allowances stay where they are, and the batch carries one
+operation id per (winner, offer), so running the same auction again is acknowledged, never applied twice.
+Proceeds are computed per offer, hence per consignor and per jurisdiction, and written into each move's memo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from openets.auction.clearing import AuctionResult, BidArrays, ClearingRules, Tranche, clear
+from openets.errors import InputError
+from openets.registry import Registry
+from openets.registry.ledger import InstrumentRef, Move, OpKind, check_id
+from openets.rules.kinds import AccountKind, InstrumentKind
+
+#: Accounts an auction may deliver allowances to.
+WINNER_KINDS = frozenset({AccountKind.GENERAL_HOLDING, AccountKind.COMPLIANCE})
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Allowances put up for sale: from `account`, of `instrument`, sold in `order` when undersubscribed.
+
+    `consignor` is who receives the proceeds: the jurisdiction for state-owned allowances, the utility for
+    consigned ones.
+    """
+
+    category: str
+    account: str
+    instrument: str
+    quantity: int
+    order: int = 0
+    consignor: str = ""
+
+
+@dataclass(frozen=True)
+class AuctionRun:
+    auction_id: str
+    result: AuctionResult
+    moves: tuple[Move, ...]
+    statuses: tuple[str, ...]
+    proceeds_cents: dict[str, int]  # by consignor
+    proceeds_by_jurisdiction_cents: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "auction_id": self.auction_id,
+            **self.result.as_dict(),
+            "deliveries": [
+                {"op_id": m.op_id, "from": m.from_account, "to": m.to_account, "instrument": m.instrument.key,
+                 "quantity": m.quantity, "status": s}
+                for m, s in zip(self.moves, self.statuses, strict=True)
+            ],
+            "proceeds_usd": {k: v / 100 for k, v in self.proceeds_cents.items()},
+            "proceeds_by_jurisdiction_usd": {k: v / 100 for k, v in self.proceeds_by_jurisdiction_cents.items()},
+        }
+
+
+def run_auction(
+    registry: Registry,
+    auction_id: str,
+    auction_date: date,
+    bids: BidArrays,
+    offers: Sequence[Offer],
+    rules: ClearingRules,
+) -> AuctionRun:
+    """Clear `bids` against `offers` and deliver the awards in one atomic batch.
+
+    Everything is checked before anything is written: the offers' accounts and instruments, the winners'
+    accounts (each bidder is the id of an account that may receive allowances), and each winner's holding-limit
+    room, which the clearing respects. A refused batch leaves the registry unchanged.
+    """
+    check_id(auction_id, "auction id")
+    if not offers:
+        msg = f"auction {auction_id!r} offers nothing; give at least one offer"
+        raise InputError(msg)
+    if len({o.category for o in offers}) != len(offers):
+        msg = f"auction {auction_id!r}: each offer needs its own category"
+        raise InputError(msg)
+    instruments = [InstrumentRef.parse(o.instrument) for o in offers]
+    vintages = {i.vintage for i in instruments}
+    if any(i.kind is not InstrumentKind.ALLOWANCE for i in instruments) or len(vintages) != 1:
+        msg = f"auction {auction_id!r}: an auction sells allowances of one vintage; the offers name {sorted(o.instrument for o in offers)}"
+        raise InputError(msg)
+    vintage = vintages.pop()
+    assert vintage is not None
+    accounts = {a.account_id: a for a in registry.accounts()}
+    # Everything is judged on the registry as it was before this auction: if it already ran (its deliveries are
+    # in the journal, all of them, since they were one batch), add them back, so a rerun clears identically
+    # and is acknowledged instead of applied twice.
+    delivered_from: dict[tuple[str, str], int] = {}
+    delivered_to: dict[str, int] = {}
+    for op in registry.operations_with_prefix(f"{auction_id}:"):
+        if isinstance(op, Move):
+            key = (op.from_account, op.instrument.key)
+            delivered_from[key] = delivered_from.get(key, 0) + op.quantity
+            delivered_to[op.to_account] = delivered_to.get(op.to_account, 0) + op.quantity
+    for o in offers:
+        if o.account not in accounts:
+            msg = f"auction {auction_id!r}: offer {o.category!r} comes from account {o.account!r}, which does not exist"
+            raise InputError(msg)
+        held = sum(r.quantity for r in registry.balances(account_id=o.account) if r.instrument_key == o.instrument)
+        held += delivered_from.get((o.account, o.instrument), 0)
+        if held < o.quantity:
+            msg = (
+                f"auction {auction_id!r}: offer {o.category!r} puts up {o.quantity:,} of {o.instrument} but "
+                f"{o.account!r} holds {held:,}; offer at most what is held"
+            )
+            raise InputError(msg)
+    room: dict[str, int] = dict(rules.holding_room)
+    for name in bids.bidder_names:
+        account = accounts.get(name)
+        if account is None or account.kind not in WINNER_KINDS:
+            found = "does not exist" if account is None else f"is a {account.kind.value} account"
+            msg = (
+                f"auction {auction_id!r}: bidder {name!r} must be the id of a general holding or compliance "
+                f"account to deliver to; it {found}"
+            )
+            raise InputError(msg)
+        limit_room = registry.holding_room(account.owner, auction_date.year, vintage)
+        if limit_room is not None:
+            # What this auction delivered to the owner counts against the limit now, not before it.
+            earlier = sum(q for to, q in delivered_to.items() if accounts[to].owner == account.owner)
+            limit_room += earlier
+            room[name] = min(room.get(name, limit_room), limit_room)
+
+    supply = [Tranche(o.category, o.quantity, o.order) for o in offers]
+    rules = ClearingRules(
+        floor_cents=rules.floor_cents,
+        lot_size=rules.lot_size,
+        purchase_limits=rules.purchase_limits,
+        holding_room=room,
+        exchange_rate_cad_per_usd=rules.exchange_rate_cad_per_usd,
+        ccr=rules.ccr,
+        ecr=rules.ecr,
+        undersubscribed_price=rules.undersubscribed_price,
+        seed=rules.seed,
+    )
+    result = clear(bids, supply, rules)
+    moves = _deliveries(auction_id, auction_date, offers, result)
+    receipts = registry.apply_batch(moves) if moves else []
+    price = result.settlement_price_cents or 0
+    proceeds: dict[str, int] = {}
+    by_jurisdiction: dict[str, int] = {}
+    for o, inst in zip(offers, instruments, strict=True):
+        amount = result.sold_by_category[o.category] * price
+        key = o.consignor or f"jurisdiction:{inst.jurisdiction}"
+        proceeds[key] = proceeds.get(key, 0) + amount
+        by_jurisdiction[inst.jurisdiction] = by_jurisdiction.get(inst.jurisdiction, 0) + amount
+    return AuctionRun(auction_id, result, tuple(moves), tuple(r.status for r in receipts), proceeds, by_jurisdiction)
+
+
+def _deliveries(auction_id: str, when: date, offers: Sequence[Offer], result: AuctionResult) -> list[Move]:
+    """Moves that deliver the awards: winners (by name) take from the offers in sale order, what each sold."""
+    left = {o.category: result.sold_by_category[o.category] for o in offers}
+    queue = sorted(offers, key=lambda o: o.order)
+    price = result.settlement_price_cents
+    moves: list[Move] = []
+    for winner, quantity in result.awards.items():
+        need = quantity
+        for o in queue:
+            if need == 0:
+                break
+            take = min(need, left[o.category])
+            if take == 0:
+                continue
+            left[o.category] -= take
+            need -= take
+            moves.append(
+                Move(
+                    f"{auction_id}:{winner}:{o.category}",
+                    OpKind.TRANSFER,
+                    o.account,
+                    winner,
+                    InstrumentRef.parse(o.instrument),
+                    take,
+                    when,
+                    f"auction {auction_id} award at {price / 100 if price is not None else 0:.2f} USD; "
+                    f"proceeds to {o.consignor or 'the jurisdiction'}",
+                )
+            )
+        if need:  # the clearing sold exactly what it awarded, so this cannot happen
+            msg = f"auction {auction_id!r}: awards exceed what sold by {need} for {winner!r}"
+            raise InputError(msg)
+    return moves
