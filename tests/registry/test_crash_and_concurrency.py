@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -60,11 +61,22 @@ def test_sigkill_loses_no_committed_operation_and_leaves_nothing_half_done(db_ur
     for round_ in range(6):
         name = f"crash{round_}"
         proc = _worker(db_url, name, seed=round_, batches=100_000, max_batch=4)
-        time.sleep(rng.uniform(0.4, 1.6))  # opening the registry takes part of this
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda p=proc: lines.extend(iter(p.stdout.readline, "")), daemon=True)
+        reader.start()
+        # Kill at a random moment once the worker is writing (start-up time depends on the machine's load).
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("committed") for line in lines) and time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.6))
         proc.send_signal(signal.SIGKILL)
-        stdout, stderr = proc.communicate()
+        proc.wait()
+        reader.join(timeout=10)
+        stderr = proc.stderr.read()
         assert proc.returncode == -signal.SIGKILL, stderr
-        committed, begun = _parse(stdout)
+        committed, begun = _parse("".join(lines))
         with Registry.open(db_url) as reg:
             ids = _journal_ids(reg)
             report = reg.verify()
