@@ -42,6 +42,35 @@ def pg_schema() -> Iterator[str]:
         conn.close()
 
 
+# The shipped programs, loaded once per module (rulebooks are immutable).
+@pytest.fixture(scope="module")
+def ca():
+    from openets.rules import load_program
+
+    return load_program("california")
+
+
+@pytest.fixture(scope="module")
+def qc():
+    from openets.rules import load_program
+
+    return load_program("quebec")
+
+
+@pytest.fixture(scope="module")
+def wci():
+    from openets.rules import load_program
+
+    return load_program("wci")
+
+
+@pytest.fixture(scope="module")
+def rggi():
+    from openets.rules import load_program
+
+    return load_program("rggi")
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     with pg_schema() as url:

@@ -13,30 +13,9 @@ from typer.testing import CliRunner
 from openets.auction import YearSchedule, price_schedule, schedule_years, year_schedule
 from openets.auction.cli import app, json_text
 from openets.errors import InputError, OpenETSError
-from openets.rules import load_program
 
 runner = CliRunner()
 CENT = Decimal("0.01")
-
-
-@pytest.fixture(scope="module")
-def ca():
-    return load_program("california")
-
-
-@pytest.fixture(scope="module")
-def qc():
-    return load_program("quebec")
-
-
-@pytest.fixture(scope="module")
-def wci():
-    return load_program("wci")
-
-
-@pytest.fixture(scope="module")
-def rggi():
-    return load_program("rggi")
 
 
 def near(found: Decimal | None, published: str) -> bool:

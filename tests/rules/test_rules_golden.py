@@ -12,26 +12,6 @@ from openets.errors import InputError, RulebookError
 from openets.rules import AccountKind, InstrumentKind, list_programs, load_program
 
 
-@pytest.fixture(scope="module")
-def ca():
-    return load_program("california")
-
-
-@pytest.fixture(scope="module")
-def qc():
-    return load_program("quebec")
-
-
-@pytest.fixture(scope="module")
-def wci():
-    return load_program("wci")
-
-
-@pytest.fixture(scope="module")
-def rggi():
-    return load_program("rggi")
-
-
 # --- budgets ------------------------------------------------------------------------------------------------
 
 # 17 CCR §95841 Tables 6-1/6-2 (Oct-2017 text), copied from shared data wci/wci_annual_budgets.csv (MtCO2e).
