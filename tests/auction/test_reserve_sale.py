@@ -1,0 +1,73 @@
+"""California reserve sales and price-ceiling units (17 CCR §95913, §95915): hand-worked cases and invariants."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openets.auction.reserve_sale import Request, Tier, reserve_sale_offered, sell_reserve
+
+# 2021 tiers and ceiling (auctions/ca_apcr_tier_prices.csv, ICAP; the ceiling $65.00 is §95915(f)(1)).
+TIERS_2021 = [Tier("tier_1", 4140, 1_000), Tier("tier_2", 5320, 500)]
+
+
+def test_an_oversubscribed_tier_is_shared_pro_rata_and_the_next_tier_fills():
+    # Tier 1 holds 1,000; A asks 800, B 600: 1,000 x 800/1,400 = 571.4 -> 571, x 600/1,400 = 428.6 -> 428,
+    # and the 1 left goes to whoever comes first in the seeded order. Tier 2: A's 200 fit.
+    reqs = [Request("A", "CA", "tier_1", 800), Request("B", "CA", "tier_1", 600), Request("A", "CA", "tier_2", 200)]
+    r = sell_reserve(TIERS_2021, reqs, need={"A": 10_000, "B": 10_000}, seed=3)
+    t1 = r.sold["tier_1"]
+    assert sum(t1.values()) == 1_000 and {t1["A"] - 571, t1["B"] - 428} == {0, 1}
+    assert r.sold["tier_2"] == {"A": 200} and r.unsold == {"tier_1": 0, "tier_2": 300}
+    assert r.proceeds_cents == 1_000 * 4140 + 200 * 5320
+
+
+def test_only_california_entities_buy_and_never_beyond_their_need():
+    reqs = [Request("QCCO", "QC", "tier_1", 100), Request("A", "CA", "tier_1", 500)]
+    r = sell_reserve(TIERS_2021, reqs, need={"A": 300, "QCCO": 1_000})
+    assert "only California entities" in r.refused["QCCO"]
+    assert r.sold["tier_1"] == {"A": 300} and r.cut_to_need == {"A": 200}
+
+
+def test_price_ceiling_units_after_the_tiers_up_to_need_for_covered_entities_only():
+    reqs = [Request("A", "CA", "tier_1", 1_000), Request("A", "CA", "tier_2", 500),
+            Request("A", "CA", "ceiling", 5_000), Request("V", "CA", "ceiling", 10, covered=False)]
+    r = sell_reserve(TIERS_2021, reqs, need={"A": 4_500, "V": 10}, ceiling_price_cents=6500)
+    assert r.sold["ceiling"] == {"A": 3_000} and r.ceiling_units == 3_000
+    assert r.cut_to_need == {"A": 2_000}
+    assert "covered and opt-in" in r.refused["V"]
+    assert r.proceeds_cents == 1_000 * 4140 + 500 * 5320 + 3_000 * 6500
+
+
+def test_a_reserve_sale_follows_a_settlement_at_60_percent_of_the_lowest_tier():
+    # §95913(b): 60% of the $41.40 tier is $24.84.
+    assert reserve_sale_offered(2484, 4140, before_surrender_deadline=False)
+    assert not reserve_sale_offered(2483, 4140, before_surrender_deadline=False)
+    assert reserve_sale_offered(None, 4140, before_surrender_deadline=True)
+
+
+entities = st.sampled_from(["A", "B", "C", "D"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    reqs=st.lists(st.builds(Request, entity=entities, jurisdiction=st.sampled_from(["CA", "CA", "QC"]),
+                            tier=st.sampled_from(["tier_1", "tier_2", "ceiling"]), quantity=st.integers(1, 900),
+                            covered=st.booleans()), max_size=12),
+    need=st.dictionaries(entities, st.integers(0, 2_000)),
+    seed=st.integers(0, 10_000),
+)
+def test_reserve_sale_invariants(reqs, need, seed):
+    r = sell_reserve(TIERS_2021, reqs, need, ceiling_price_cents=6500, seed=seed)
+    for tier in TIERS_2021:
+        assert sum(r.sold[tier.name].values()) + r.unsold[tier.name] == tier.quantity
+    bought: dict[str, int] = {}
+    for awards in r.sold.values():
+        for entity, q in awards.items():
+            bought[entity] = bought.get(entity, 0) + q
+            assert entity not in r.refused
+    for entity, q in bought.items():
+        assert q <= need.get(entity, 0)
+        asked = sum(x.quantity for x in reqs if x.entity == entity)
+        assert q <= asked
+    assert sell_reserve(TIERS_2021, reqs, need, ceiling_price_cents=6500, seed=seed) == r
