@@ -63,6 +63,21 @@ def free_allocation(shared: Path) -> list[dict[str, object]]:
     return rows
 
 
+def auction_history(shared: Path) -> list[dict[str, object]]:
+    """Offered, sold, unsold and redesignated quantities of every WCI auction 2012Q4-2018Q3, in allowances."""
+    rows: list[dict[str, object]] = []
+    with open(shared / "wci/wci_auction_history_quarterly.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            rows.append({
+                "quarter": r["auction_quarter"], "market": r["market"], "auction_type": r["auction_type"],
+                "jurisdiction": r["jurisdiction"], "category": "consigned" if r["instrument_category"] == "consign" else "state_owned",
+                "vintage": int(r["vintage"]),
+                **{f"{k}_allowances": round(float(r[f"{k}_mtco2e"]) * 1_000_000)
+                   for k in ("available", "sold", "unsold", "redesignated", "newly_available")},
+            })
+    return rows
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -76,8 +91,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     args = parser.parse_args()
-    digest = write("wci_free_allocation_2013_2018.csv", free_allocation(args.shared))
-    print(f"wci_free_allocation_2013_2018.csv sha256 {digest}")  # noqa: T201 - a maintainer tool
+    for name, rows in (
+        ("wci_free_allocation_2013_2018.csv", free_allocation(args.shared)),
+        ("wci_auction_history_2012_2018.csv", auction_history(args.shared)),
+    ):
+        print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 
 
 if __name__ == "__main__":

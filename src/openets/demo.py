@@ -3,7 +3,8 @@
 Each jurisdiction's budget for each vintage 2013-2018 is issued and placed as the rulebook says:
 the containment reserve share into the reserve account (as non-vintage reserve allowances, the way the
 Compliance Instrument Report shows them), the advance-auction share into the auction holding account,
-the free allocation of that vintage (shipped table) into the allocation holding account, and the rest,
+the free allocation of that vintage (shipped table) and California's voluntary-renewable-electricity
+set-aside into the allocation holding account, and the rest,
 the state-owned allowances for current auctions, into the auction holding account as well.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from openets.data import free_allocation
+from openets.auction.supply import budget_split
 from openets.errors import OpenETSError
 from openets.registry import Registry
 from openets.registry.ledger import InstrumentRef, Move, OpKind
@@ -30,18 +31,7 @@ DEFAULT_DB = Path("demo-out") / "wci-demo.db"
 
 def placement(program: Program, jurisdiction: str, vintage: int) -> dict[str, int]:
     """How one vintage's budget is split (allowances); the parts add up to the budget exactly."""
-    budget = program.budget(vintage, jurisdiction)
-    reserve = program.reserve_quantity(jurisdiction, vintage)
-    advance = program.advance_auction_quantity(jurisdiction, vintage)
-    allocation = sum(free_allocation(jurisdiction, vintage).values())
-    state_owned = budget - reserve - advance - allocation
-    if state_owned < 0:
-        msg = (
-            f"{jurisdiction} vintage {vintage}: reserve {reserve:,} + advance {advance:,} + allocation "
-            f"{allocation:,} exceed the budget {budget:,}; check the rulebook and the allocation table"
-        )
-        raise OpenETSError(msg)
-    return {"reserve": reserve, "advance_auction": advance, "allocation": allocation, "current_auction": state_owned}
+    return budget_split(program, jurisdiction, vintage)
 
 
 def issuance_ops(program: Program) -> list[Move]:
@@ -54,6 +44,7 @@ def issuance_ops(program: Program) -> list[Move]:
             when = date(v, 1, 1)
             legs = [
                 ("reserve", f"{j}-RESERVE", InstrumentRef(j, InstrumentKind.RESERVE_ALLOWANCE, None)),
+                ("set_aside", f"{j}-ALLOCATION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
                 ("advance_auction", f"{j}-AUCTION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
                 ("allocation", f"{j}-ALLOCATION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),
                 ("current_auction", f"{j}-AUCTION", InstrumentRef(j, InstrumentKind.ALLOWANCE, v)),

@@ -218,11 +218,13 @@ class ReserveTier(_Frozen):
 
 
 class Reserve(_Frozen):
-    """A reserve placed from (or beside) the budget: APCR, Québec reserve, RGGI CCR, or a withholding reserve."""
+    """A reserve placed from (or beside) the budget: APCR, Québec reserve, RGGI CCR, a withholding reserve, or a
+    set-aside that is neither auctioned nor freely allocated at issuance (California's voluntary renewable
+    electricity reserve)."""
 
     id: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: Text
-    kind: Literal["price_containment", "emissions_containment"]
+    kind: Literal["price_containment", "emissions_containment", "set_aside"]
     share: FractionSeries | None = None
     share_basis: Literal["budget", "total_budget"] = "budget"
     quantity: QuantitySeries | None = None
@@ -308,10 +310,17 @@ class PurchaseLimit(Sourced):
     to_year: Year | None = None
 
 
+class FirstAuction(Sourced):
+    """The quarter of a jurisdiction's first auction; from then on it auctions every quarter."""
+
+    quarter: Annotated[StrictStr, Field(pattern=r"^[0-9]{4}Q[1-4]$")]
+
+
 class Auction(_Frozen):
     """Auction format, floor price, advance share and purchase limits."""
 
     format: AuctionFormat | None = None
+    first_auction: FirstAuction | None = None
     undersubscribed_price: UndersubscribedPrice | None = None
     reserve_price: ReservePriceRule | None = None
     reserve_price_from: ProgramId | None = Field(
@@ -888,13 +897,21 @@ class Program(_Frozen):
 
     def reserve_quantity(self, jurisdiction: str, year: int) -> int:
         """Allowances placed in the price-containment reserve (APCR, QC reserve, CCR) from `year`'s budget."""
+        return self._placed(jurisdiction, year, "price_containment")
+
+    def set_aside_quantity(self, jurisdiction: str, year: int) -> int:
+        """Allowances of `year`'s budget set aside in other reserves (California's voluntary renewable
+        electricity reserve, §95870(c)); 0 if none."""
+        return self._placed(jurisdiction, year, "set_aside")
+
+    def _placed(self, jurisdiction: str, year: int, kind: str) -> int:
         self._check_jurisdiction(jurisdiction)
         if self.is_linkage:
-            return self._member(jurisdiction).reserve_quantity(jurisdiction, year)
+            return self._member(jurisdiction)._placed(jurisdiction, year, kind)
         self.budget(year)  # a clear error for a year without a budget
         total = 0
         for reserve in self.rulebook.reserves:
-            if reserve.kind != "price_containment":
+            if reserve.kind != kind:
                 continue
             if reserve.quantity is not None and year in reserve.quantity.values:
                 total += reserve.quantity.values[year]
@@ -904,6 +921,20 @@ class Program(_Frozen):
                 )
                 total += floor_int(reserve.share.values[year] * basis)
         return total
+
+    def auction_quarters(self, jurisdiction: str, year: int) -> tuple[int, ...]:
+        """The quarters of `year` in which `jurisdiction` holds auctions (every quarter from its first one)."""
+        self._check_jurisdiction(jurisdiction)
+        if self.is_linkage:
+            return self._member(jurisdiction).auction_quarters(jurisdiction, year)
+        auction = self.rulebook.auction
+        if auction is None or auction.first_auction is None:
+            msg = f"program {self.id!r} has no [auction.first_auction] in its rulebook; add the quarter of its first auction"
+            raise InputError(msg)
+        first_year, first_q = int(auction.first_auction.quarter[:4]), int(auction.first_auction.quarter[5])
+        if year < first_year:
+            return ()
+        return tuple(range(first_q if year == first_year else 1, 5))
 
     def advance_auction_quantity(self, jurisdiction: str, year: int) -> int:
         """Vintage-`year` allowances set aside from that budget for advance auctions; 0 if none.
