@@ -71,3 +71,73 @@ def test_reserve_sale_invariants(reqs, need, seed):
         asked = sum(x.quantity for x in reqs if x.entity == entity)
         assert q <= asked
     assert sell_reserve(TIERS_2021, reqs, need, ceiling_price_cents=6500, seed=seed) == r
+
+
+def _registry(url):
+    from datetime import date
+
+    from openets.registry import Registry
+    from openets.registry.ledger import make_move
+
+    reg = Registry.create(url, "wci")
+    reg.open_account("ACME-CMP", "acme", "compliance", "CA")
+    reg.open_account("QCCO-CMP", "qcco", "compliance", "QC")
+    reg.apply(make_move("apcr", "issue", "CA-ISSUANCE", "CA-RESERVE", "CA:reserve_allowance:-", 1_500, date(2021, 1, 1)))
+    return reg
+
+
+def test_a_reserve_sale_moves_reserve_allowances_and_issues_ceiling_units_atomically(db_url):
+    from datetime import date
+
+    from openets.auction.reserve_sale import run_reserve_sale
+
+    with _registry(db_url) as reg:
+        reqs = [Request("ACME-CMP", "", "tier_1", 1_000), Request("ACME-CMP", "", "tier_2", 500),
+                Request("ACME-CMP", "", "ceiling", 700), Request("QCCO-CMP", "", "tier_1", 100)]
+        run = run_reserve_sale(reg, "rs-2021-q3", date(2021, 8, 18), TIERS_2021, reqs,
+                               need={"ACME-CMP": 2_000, "QCCO-CMP": 500}, ceiling_price_cents=6500)
+        assert "only California entities" in run.result.refused["QCCO-CMP"]  # the account is registered in QC
+        held = {(r.account_id, r.instrument_key): r.quantity for r in reg.balances()}
+        assert held[("ACME-CMP", "CA:reserve_allowance:-")] == 1_500
+        assert held[("ACME-CMP", "CA:price_ceiling_unit:-")] == 500  # need 2,000 less the 1,500 bought
+        assert ("CA-RESERVE", "CA:reserve_allowance:-") not in held
+        report = reg.verify()
+        assert report.ok and report.issued == 2_000
+        before = reg.dump()
+        again = run_reserve_sale(reg, "rs-2021-q3", date(2021, 8, 18), TIERS_2021, reqs,
+                                 need={"ACME-CMP": 2_000, "QCCO-CMP": 500}, ceiling_price_cents=6500)
+        assert set(again.statuses) == {"exists"} and reg.dump() == before
+
+
+def test_cli_reserve_sale_and_a_bad_requests_file(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from openets.registry import Registry
+
+    db = str(tmp_path / "reg.db")
+    _registry(db).close()
+    root = Path(__file__).resolve().parents[2]
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "openets.cli", "auction", "reserve-sale", "--db", db, *args],
+                              capture_output=True, text=True, cwd=root, timeout=300)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("entity,tier,quantity,need\nACME-CMP,tier_1,lots,900\n")
+    with Registry.open(db) as reg:
+        before = reg.dump()
+    proc = cli("--sale-id", "s1", "--date", "2021-08-18", "--requests", str(bad), "--tier", "tier_1:41.40:1000")
+    assert proc.returncode == 1 and "line 2: quantity 'lots'" in proc.stderr
+    with Registry.open(db) as reg:
+        assert reg.dump() == before
+    good = tmp_path / "good.csv"
+    good.write_text("entity,tier,quantity,need\nACME-CMP,tier_1,600,900\nACME-CMP,tier_2,600,900\n")
+    proc = cli("--sale-id", "s1", "--date", "2021-08-18", "--requests", str(good), "--tier", "tier_1:41.40:1000",
+               "--tier", "tier_2:53.20:500", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["sold"] == {"tier_1": {"ACME-CMP": 600}, "tier_2": {"ACME-CMP": 300}}
+    assert out["cut_to_need"] == {"ACME-CMP": 300} and out["proceeds_usd"] == 600 * 41.40 + 300 * 53.20

@@ -315,3 +315,91 @@ def run(
         f"{outcome.result.sold:,} of {outcome.result.offered:,}; {len(outcome.moves)} deliveries "
         f"({sum(s == 'applied' for s in outcome.statuses)} applied now)"
     )
+
+
+def _read_requests(path: str) -> tuple[list[Any], dict[str, int]]:
+    """Reserve-sale requests from CSV: entity,tier,quantity,need[,covered] (line-numbered errors)."""
+    import csv
+
+    from openets.auction.reserve_sale import Request
+
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        msg = f"cannot read requests file {path}: {exc.strerror}"
+        raise InputError(msg) from None
+    requests: list[Any] = []
+    need: dict[str, int] = {}
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("entity", "tier", "quantity", "need") if c not in (reader.fieldnames or [])]
+        if missing:
+            msg = f"{path} line 1: missing column(s) {', '.join(missing)}; expected entity,tier,quantity,need[,covered]"
+            raise InputError(msg)
+        for line, row in enumerate(reader, start=2):
+            where = f"{path} line {line}"
+            try:
+                quantity, entity_need = int(row["quantity"]), int(row["need"])
+            except (TypeError, ValueError):
+                msg = f"{where}: quantity {row['quantity']!r} and need {row['need']!r} must be whole numbers"
+                raise InputError(msg) from None
+            entity = (row["entity"] or "").strip()
+            if need.setdefault(entity, entity_need) != entity_need:
+                msg = f"{where}: {entity!r} has need {entity_need:,} here and {need[entity]:,} above; give one need"
+                raise InputError(msg)
+            covered = (row.get("covered") or "true").strip().lower() not in ("false", "no", "0")
+            requests.append(Request(entity, "", (row["tier"] or "").strip(), quantity, covered))
+    return requests, need
+
+
+@app.command("reserve-sale")
+def reserve_sale(
+    sale_id: Annotated[str, typer.Option("--sale-id", help="Your id for this sale; running it again is safe.")],
+    sale_date: Annotated[str, typer.Option("--date", help="Sale date YYYY-MM-DD.")],
+    requests_file: Annotated[str, typer.Option("--requests", help="CSV: entity (a compliance account),tier,quantity,need.")],
+    tiers: Annotated[list[str], typer.Option("--tier", help="NAME:PRICE:QUANTITY, e.g. tier_1:41.40:1000000; repeat, in order.")],
+    ceiling: Annotated[str | None, typer.Option("--ceiling", help="Price-ceiling price (from 2021), e.g. 65.00.")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Registry: SQLite path or database URL.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the pro-rata remainder draw.")] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a California reserve sale (and price-ceiling sale) against a registry, in one atomic batch."""
+    from datetime import date as date_type
+
+    from openets.auction.reserve_sale import Tier, run_reserve_sale
+    from openets.registry import Registry
+
+    try:
+        when = date_type.fromisoformat(sale_date)
+    except ValueError:
+        msg = f"--date {sale_date!r} is not a date; write YYYY-MM-DD"
+        raise InputError(msg) from None
+
+    def cents(text: str, what: str) -> int:
+        try:
+            amount = Decimal(text)
+        except ArithmeticError:
+            amount = Decimal(-1)
+        if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+            msg = f"{what} {text!r} is not a price in dollars and cents above zero"
+            raise InputError(msg)
+        return int(amount * 100)
+
+    parsed = []
+    for text in tiers:
+        parts = text.split(":")
+        if len(parts) != 3 or not parts[2].isdigit():
+            msg = f"--tier {text!r} is malformed; write NAME:PRICE:QUANTITY, e.g. tier_1:41.40:1000000"
+            raise InputError(msg)
+        parsed.append(Tier(parts[0], cents(parts[1], "--tier price"), int(parts[2])))
+    requests, need = _read_requests(requests_file)
+    with Registry.open(db) as reg:
+        outcome = run_reserve_sale(reg, sale_id, when, parsed, requests, need,
+                                   cents(ceiling, "--ceiling") if ceiling is not None else None, seed)
+    if as_json:
+        typer.echo(json.dumps(outcome.as_dict()))
+        return
+    typer.echo(
+        f"reserve sale {sale_id}: {sum(sum(v.values()) for v in outcome.result.sold.values()):,} sold for "
+        f"{outcome.result.proceeds_cents / 100:,.2f} USD; {len(outcome.moves)} deliveries"
+    )

@@ -168,3 +168,81 @@ def _share(wanted: Mapping[str, int], available: int, rng: np.random.Generator) 
                 share[e] += 1
                 left -= 1
     return share
+
+
+@dataclass(frozen=True)
+class ReserveSaleRun:
+    sale_id: str
+    result: ReserveSaleResult
+    moves: tuple[Any, ...]
+    statuses: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sale_id": self.sale_id,
+            **self.result.as_dict(),
+            "deliveries": [
+                {"op_id": m.op_id, "kind": m.kind.value, "from": m.from_account, "to": m.to_account,
+                 "instrument": m.instrument.key, "quantity": m.quantity, "status": s}
+                for m, s in zip(self.moves, self.statuses, strict=True)
+            ],
+        }
+
+
+def run_reserve_sale(
+    registry: Any,
+    sale_id: str,
+    sale_date: Any,
+    tiers: Sequence[Tier],
+    requests: Sequence[Request],
+    need: Mapping[str, int],
+    ceiling_price_cents: int | None = None,
+    seed: int = 0,
+    jurisdiction: str = "CA",
+) -> ReserveSaleRun:
+    """A reserve sale as one atomic registry batch: reserve allowances move from the jurisdiction's reserve
+    account to the buyers' compliance accounts; price-ceiling units are issued to them.
+
+    Each request's entity is the id of a compliance account; its jurisdiction of registration is the account's
+    (not what the request says). Judged on the registry as it was before this sale, so a rerun is acknowledged.
+    """
+    from openets.registry.ledger import InstrumentRef, Move, OpKind, check_id
+    from openets.rules.kinds import AccountKind, InstrumentKind
+
+    check_id(sale_id, "sale id")
+    accounts = {a.account_id: a for a in registry.accounts()}
+    fixed: list[Request] = []
+    for k, r in enumerate(requests):
+        account = accounts.get(r.entity)
+        if account is None or account.kind is not AccountKind.COMPLIANCE:
+            found = "does not exist" if account is None else f"is a {account.kind.value} account"
+            msg = f"request {k + 1}: {r.entity!r} must be the id of a compliance account to deliver to; it {found}"
+            raise InputError(msg)
+        fixed.append(Request(r.entity, account.jurisdiction, r.tier, r.quantity, r.covered))
+    reserve_account = f"{jurisdiction}-RESERVE"
+    reserve_key = InstrumentRef(jurisdiction, InstrumentKind.RESERVE_ALLOWANCE, None).key
+    earlier = sum(
+        op.quantity
+        for op in registry.operations_with_prefix(f"{sale_id}:")
+        if isinstance(op, Move) and op.from_account == reserve_account
+    )
+    held = sum(r.quantity for r in registry.balances(account_id=reserve_account) if r.instrument_key == reserve_key)
+    offered = sum(t.quantity for t in tiers)
+    if offered > held + earlier:
+        msg = f"sale {sale_id!r}: the tiers offer {offered:,} reserve allowances but {reserve_account} holds {held + earlier:,}"
+        raise InputError(msg)
+    result = sell_reserve(tiers, fixed, need, ceiling_price_cents, seed)
+    moves: list[Move] = []
+    for tier_name, awards in result.sold.items():
+        for entity, q in awards.items():
+            if tier_name == "ceiling":
+                moves.append(Move(f"{sale_id}:{entity}:ceiling", OpKind.ISSUE, f"{jurisdiction}-ISSUANCE", entity,
+                                  InstrumentRef(jurisdiction, InstrumentKind.PRICE_CEILING_UNIT, None), q, sale_date,
+                                  f"price-ceiling sale {sale_id} at {ceiling_price_cents / 100:.2f} USD"))
+            else:
+                price = next(t.price_cents for t in tiers if t.name == tier_name)
+                moves.append(Move(f"{sale_id}:{entity}:{tier_name}", OpKind.TRANSFER, reserve_account, entity,
+                                  InstrumentRef(jurisdiction, InstrumentKind.RESERVE_ALLOWANCE, None), q, sale_date,
+                                  f"reserve sale {sale_id}, {tier_name} at {price / 100:.2f} USD"))
+    receipts = registry.apply_batch(moves) if moves else []
+    return ReserveSaleRun(sale_id, result, tuple(moves), tuple(r.status for r in receipts))
