@@ -130,17 +130,14 @@ def trim(bidder, usd, quantity, floor, limit, over, highest):  # noqa: ANN001, A
 def fill_above(bidder, usd, q, p_star, n_bidders):  # noqa: ANN001, ANN201
     """Each bidder's allowances bid strictly above `p_star` (all filled), and the bids tied at it."""
     awards = np.zeros(n_bidders, dtype=np.int64)
-    tied = np.empty(64, dtype=np.int64)
+    # Room for every bid: untouched pages cost nothing, and a fixed array keeps the loop free of reallocation.
+    tied = np.empty(len(usd), dtype=np.int64)
     n_tied = 0
     for i in range(len(usd)):
         p = usd[i]
         if p > p_star:
             awards[bidder[i]] += q[i]
         elif p == p_star and q[i] > 0:
-            if n_tied == len(tied):
-                grown = np.empty(2 * len(tied), dtype=np.int64)
-                grown[:n_tied] = tied
-                tied = grown
             tied[n_tied] = i
             n_tied += 1
     return awards, tied[:n_tied]
