@@ -129,6 +129,20 @@ def _print_schedule(console: Console, program_id: str, unit: str, rows: list[Yea
         console.print("* = the year has values projected with a CPI assumption (see --cpi)", markup=False)
 
 
+def _rate(text: str | None) -> Decimal | None:
+    """--exchange-rate as a Decimal (CAD per USD), or None when not given."""
+    if text is None:
+        return None
+    try:
+        rate = Decimal(text)
+    except ArithmeticError:
+        rate = None
+    if rate is None or not rate.is_finite() or rate <= 0:
+        msg = f"--exchange-rate {text!r} is not a positive number of CAD per USD (e.g. 1.3127)"
+        raise InputError(msg)
+    return rate
+
+
 def _quarter(text: str) -> tuple[int, int]:
     import re
 
@@ -172,15 +186,7 @@ def clear(
     if supply < 0:
         msg = f"--supply {supply} is negative; give the allowances offered"
         raise InputError(msg)
-    rate = None
-    if exchange_rate is not None:
-        try:
-            rate = Decimal(exchange_rate)
-        except ArithmeticError:
-            rate = None
-        if rate is None or not rate.is_finite() or rate <= 0:
-            msg = f"--exchange-rate {exchange_rate!r} is not a positive number of CAD per USD (e.g. 1.3127)"
-            raise InputError(msg)
+    rate = _rate(exchange_rate)
     rules_year = loaded.auction_rules(year)
     sched = year_schedule(loaded, year, exchange_rate_cad_per_usd=rate if loaded.is_linkage else None)
     ccr_rule = ecr_rule = None
@@ -290,7 +296,7 @@ def run(
         msg = f"--date {auction_date!r} is not a date; write YYYY-MM-DD"
         raise InputError(msg) from None
     parsed = [_offer(o) for o in offers]
-    rate = Decimal(exchange_rate) if exchange_rate is not None else None
+    rate = _rate(exchange_rate)
     with Registry.open(db) as reg:
         program = reg.program
         year_rules = program.auction_rules(when.year)
