@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -127,6 +128,14 @@ def _print_schedule(console: Console, program_id: str, unit: str, rows: list[Yea
         console.print(f"[{number}] {source}", markup=False)
     if any(r.projected for r in rows):
         console.print("* = the year has values projected with a CPI assumption (see --cpi)", markup=False)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        msg = f"--date {text!r} is not a date; write YYYY-MM-DD"
+        raise InputError(msg) from None
 
 
 def _rate(text: str | None) -> Decimal | None:
@@ -282,19 +291,13 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run one auction against a registry: clear the bids and deliver the awards in one atomic batch."""
-    from datetime import date as date_type
-
     from openets.auction.bids import read_bids
     from openets.auction.clearing import ClearingRules
     from openets.auction.run import run_auction
     from openets.auction.schedule import year_schedule
     from openets.registry import Registry
 
-    try:
-        when = date_type.fromisoformat(auction_date)
-    except ValueError:
-        msg = f"--date {auction_date!r} is not a date; write YYYY-MM-DD"
-        raise InputError(msg) from None
+    when = _date(auction_date)
     parsed = [_offer(o) for o in offers]
     rate = _rate(exchange_rate)
     with Registry.open(db) as reg:
@@ -370,16 +373,10 @@ def reserve_sale(
     as_json: JsonOption = False,
 ) -> None:
     """Run a California reserve sale (and price-ceiling sale) against a registry, in one atomic batch."""
-    from datetime import date as date_type
-
     from openets.auction.reserve_sale import Tier, run_reserve_sale
     from openets.registry import Registry
 
-    try:
-        when = date_type.fromisoformat(sale_date)
-    except ValueError:
-        msg = f"--date {sale_date!r} is not a date; write YYYY-MM-DD"
-        raise InputError(msg) from None
+    when = _date(sale_date)
 
     def cents(text: str, what: str) -> int:
         try:
