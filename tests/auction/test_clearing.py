@@ -91,17 +91,39 @@ def test_joint_auction_converts_cad_bids_and_the_quebec_floor_binds():
 
 
 def test_ccr_is_added_only_when_demand_at_its_trigger_exceeds_supply_and_price_steps_to_the_trigger():
-    # RGGI, single allowances. Base 100, CCR 10 at $4.00. Demand at >= $4.00 is 110 > 100: the CCR joins and
-    # sells only at >= $4.00, so the price cannot fall to the $3.00 bid: it settles at the trigger, 110 sold.
+    # RGGI, single allowances. Base 100, CCR 10 at $4.00. Demand at >= $4.00 is 105 > 100: the CCR joins and
+    # sells only at >= $4.00. Below $4.00 only 100 are for sale against 105 wanted, at $4.00 and above 110
+    # against 105: the price stops at the trigger and the 105 are filled.
     ccr = Containment(quantity=10, trigger_cents=400)
     rules = ClearingRules(floor_cents=200, lot_size=1, ccr=ccr)
-    bids = [Bid("X", "covered", 500, 60), Bid("Y", "covered", 450, 50), Bid("Z", "other", 300, 30)]
+    bids = [Bid("X", "covered", 500, 60), Bid("Y", "covered", 450, 45), Bid("Z", "other", 300, 30)]
     r = clear(bids, [Tranche("base", 100)], rules)
-    assert (r.settlement_price_cents, r.sold, r.ccr_offered, r.ccr_sold) == (400, 110, 10, 10)
-    assert r.awards == {"X": 60, "Y": 50}
+    assert (r.settlement_price_cents, r.sold, r.ccr_offered, r.ccr_sold) == (400, 105, 10, 5)
+    assert r.awards == {"X": 60, "Y": 45}
+    # With Y wanting 50, demand at $4.50 (110) takes base and CCR exactly: supply runs out at Y's bid.
+    bids[1] = Bid("Y", "covered", 450, 50)
+    r = clear(bids, [Tranche("base", 100)], rules)
+    assert (r.settlement_price_cents, r.sold, r.ccr_sold, r.exhausted) == (450, 110, 10, True)
     # Demand at the trigger (60) does not exceed the base supply: no CCR, and Z's $3.00 sets the price.
     r2 = clear([Bid("X", "covered", 500, 60), Bid("Z", "other", 300, 80)], [Tranche("base", 100)], rules)
     assert (r2.settlement_price_cents, r2.sold, r2.ccr_offered, r2.awards) == (300, 100, 0, {"X": 60, "Z": 40})
+
+
+def test_demand_equal_to_supply_exhausts_it_at_the_lowest_accepted_bid():
+    # Found in review: equal demand and supply once settled at the reserve price.
+    rules = ClearingRules(floor_cents=1000)
+    one = clear([Bid("A", "covered", 2000, 1000)], [Tranche("s", 1000)], rules)
+    assert (one.settlement_price_cents, one.exhausted) == (2000, True)
+    two = clear([Bid("A", "covered", 2000, 1000), Bid("B", "covered", 1800, 1000)], [Tranche("s", 2000)], rules)
+    assert (two.settlement_price_cents, two.sold) == (1800, 2000)
+    # A losing bid below does not change the price.
+    three = clear([Bid("A", "covered", 2000, 1000), Bid("B", "covered", 1500, 1000)], [Tranche("s", 1000)], rules)
+    assert (three.settlement_price_cents, three.awards) == (2000, {"A": 1000})
+
+
+def test_the_ccr_category_name_is_reserved():
+    with pytest.raises(InputError, match="'ccr' is reserved"):
+        clear([Bid("A", "covered", 2000, 1000)], [Tranche("ccr", 1000)], ClearingRules(floor_cents=1000))
 
 
 def test_ecr_withholds_what_would_sell_below_its_trigger():
@@ -125,7 +147,7 @@ def test_ecr_withholds_what_would_sell_below_its_trigger():
         ([Bid("A", "broker", 1500, 1000)], ClearingRules(floor_cents=1000), "bidder type 'broker' is unknown; valid types: covered, utility, other"),
         ([Bid("A", "covered", 1500, 1000, "EUR")], ClearingRules(floor_cents=1000), "currency 'EUR' is unknown"),
         ([Bid("A", "covered", 1500, 1000, "CAD")], ClearingRules(floor_cents=1000), "need the auction exchange rate"),
-        ([Bid("A", "covered", -5, 1000)], ClearingRules(floor_cents=1000), "price -5 cents is negative"),
+        ([Bid("A", "covered", -5, 1000)], ClearingRules(floor_cents=1000), "price -5 cents is outside 0 to 100,000,000"),
         ([Bid("A", "covered", 1500, 1000), Bid("A", "other", 1400, 1000)], ClearingRules(floor_cents=1000), "more than one bidder type"),
     ],
 )

@@ -16,7 +16,7 @@ SCAN_LEVELS = 1 << 20
 
 
 @njit(cache=True)
-def scan(bidder, bidder_type, price, quantity, currency, n_bidders, lot, floor, rate_scaled, rate_scale):  # noqa: ANN001, ANN201
+def scan(bidder, bidder_type, price, quantity, currency, n_bidders, lot, floor, rate_scaled, rate_scale, price_max, quantity_max):  # noqa: ANN001, ANN201
     """Check every bid, convert CAD prices to US cents (rounded down), and tally what the floor lets through.
 
     Returns (error code, index of the first bad bid, prices in US cents, qualified allowances per bidder, type
@@ -36,10 +36,10 @@ def scan(bidder, bidder_type, price, quantity, currency, n_bidders, lot, floor, 
     for i in range(n):
         q = quantity[i]
         # q % lot without a division: exact, since q / lot is far from half-way for whole multiples.
-        if q <= 0 or np.int64(q * inv_lot + 0.5) * lot != q:
+        if q <= 0 or q > quantity_max or np.int64(q * inv_lot + 0.5) * lot != q:
             return BAD_QUANTITY, i, usd, wanted, types, 0, 0, -1, levels
         p = price[i]
-        if p < 0:
+        if p < 0 or p > price_max:
             return BAD_PRICE, i, usd, wanted, types, 0, 0, -1, levels
         b = bidder[i]
         t = bidder_type[i]

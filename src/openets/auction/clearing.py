@@ -37,8 +37,11 @@ from openets.errors import InputError
 
 CURRENCIES = ("USD", "CAD")
 BIDDER_TYPES = ("covered", "utility", "other")
-#: Put a limit on everything: one auction clears at most this many bids.
+#: Put a limit on everything: one auction clears at most this many bids, each of at most QUANTITY_MAX
+#: allowances at a price of at most PRICE_MAX_CENTS (far above any carbon price; keeps integer sums exact).
 BIDS_MAX = 20_000_000
+QUANTITY_MAX = 10**12
+PRICE_MAX_CENTS = 100_000_000
 #: Demand is tallied per cent from the floor up when the bids span fewer levels than this; beyond, per price bid.
 LEVELS_MAX = 20_000_000
 _RATE_SCALE = 10_000  # exchange rates are used with four decimals, as the WCI notices publish them
@@ -210,7 +213,7 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
     # One pass: check every bid, convert CAD to US cents, tally what the floor lets through per bidder and level.
     code, bad, usd, wanted, types, total_qualified, total, highest, scanned = _kernels.scan(
         arrays.bidder, arrays.bidder_type, arrays.price_cents, arrays.quantity, arrays.currency,
-        n_bidders, lot, floor, rate_scaled, _RATE_SCALE,
+        n_bidders, lot, floor, rate_scaled, _RATE_SCALE, PRICE_MAX_CENTS, QUANTITY_MAX,
     )
     if code != _kernels.OK:
         raise _bad_bid(arrays, rules, code, int(bad))
@@ -269,8 +272,9 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
         cap -= np.where(levels < rules.ecr.trigger_cents, ecr_cap, 0)  # type: ignore[union-attr]
     np.maximum(cap, 0, out=cap)
 
-    # Demand falls and supply rises with the price: the highest level where demand exceeds supply settles.
-    crossing = np.flatnonzero(demand_ge > cap)
+    # Demand falls and supply rises with the price: the highest level where demand meets or exceeds supply
+    # settles (demand equal to supply exhausts it, so the lowest accepted bid sets the price).
+    crossing = np.flatnonzero(demand_ge >= cap)
     tie_price: int | None = None
     tie_order: tuple[str, ...] = ()
     if len(crossing) == 0:
@@ -371,6 +375,9 @@ def _check(arrays: BidArrays, supply: Sequence[Tranche], rules: ClearingRules) -
     if len({t.category for t in supply}) != len(supply):
         msg = "offered supply names a category twice; give each category once"
         raise InputError(msg)
+    if any(t.category == "ccr" for t in supply):
+        msg = "the category name 'ccr' is reserved for the Cost Containment Reserve; name the offer otherwise"
+        raise InputError(msg)
     if rules.undersubscribed_price not in ("reserve_price", "lowest_accepted_bid"):
         msg = f"undersubscribed_price {rules.undersubscribed_price!r} is unknown; use reserve_price or lowest_accepted_bid"
         raise InputError(msg)
@@ -390,9 +397,12 @@ def _check(arrays: BidArrays, supply: Sequence[Tranche], rules: ClearingRules) -
 def _bad_bid(arrays: BidArrays, rules: ClearingRules, code: int, i: int) -> InputError:
     where = f"bid {i + 1} ({arrays.bidder_names[int(arrays.bidder[i])]})"
     if code == _kernels.BAD_QUANTITY:
-        msg = f"{where}: quantity {int(arrays.quantity[i])} is not a positive multiple of the lot size {rules.lot_size:,}"
+        msg = (
+            f"{where}: quantity {int(arrays.quantity[i])} is not a positive multiple of the lot size "
+            f"{rules.lot_size:,} of at most {QUANTITY_MAX:,}"
+        )
     elif code == _kernels.BAD_PRICE:
-        msg = f"{where}: price {int(arrays.price_cents[i])} cents is negative"
+        msg = f"{where}: price {int(arrays.price_cents[i])} cents is outside 0 to {PRICE_MAX_CENTS:,}"
     elif code == _kernels.NO_RATE:
         msg = f"{where}: bids in CAD need the auction exchange rate (CAD per USD); none was given"
     else:
