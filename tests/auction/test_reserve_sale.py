@@ -35,8 +35,16 @@ def test_price_ceiling_units_after_the_tiers_up_to_need_for_covered_entities_onl
     r = sell_reserve(TIERS_2021, reqs, need={"A": 4_500, "V": 10}, ceiling_price_cents=6500)
     assert r.sold["ceiling"] == {"A": 3_000} and r.ceiling_units == 3_000
     assert r.cut_to_need == {"A": 2_000}
-    assert "covered and opt-in" in r.refused["V"]
+    assert "covered and opt-in" in r.refused["V (price ceiling)"]
     assert r.proceeds_cents == 1_000 * 4140 + 500 * 5320 + 3_000 * 6500
+
+
+def test_a_non_covered_entity_refused_ceiling_units_still_buys_from_the_tiers():
+    # Found in review: the ceiling refusal once blocked the entity's tier requests too.
+    reqs = [Request("OPTIN", "CA", "tier_1", 1_000, covered=False), Request("OPTIN", "CA", "ceiling", 500, covered=False)]
+    r = sell_reserve(TIERS_2021, reqs, need={"OPTIN": 5_000}, ceiling_price_cents=6500)
+    assert r.sold["tier_1"] == {"OPTIN": 1_000} and r.sold["ceiling"] == {}
+    assert "OPTIN (price ceiling)" in r.refused
 
 
 def test_a_reserve_sale_follows_a_settlement_at_60_percent_of_the_lowest_tier():
@@ -62,10 +70,12 @@ def test_reserve_sale_invariants(reqs, need, seed):
     for tier in TIERS_2021:
         assert sum(r.sold[tier.name].values()) + r.unsold[tier.name] == tier.quantity
     bought: dict[str, int] = {}
-    for awards in r.sold.values():
+    for tier_name, awards in r.sold.items():
         for entity, q in awards.items():
             bought[entity] = bought.get(entity, 0) + q
             assert entity not in r.refused
+            if tier_name == "ceiling":
+                assert f"{entity} (price ceiling)" not in r.refused
     for entity, q in bought.items():
         assert q <= need.get(entity, 0)
         asked = sum(x.quantity for x in reqs if x.entity == entity)

@@ -91,6 +91,34 @@ def test_holding_limit_room_caps_an_award(db_url, tmp_path):
         assert reg.verify().ok
 
 
+def test_a_rerun_with_other_inputs_is_refused_not_merged(db_url, tmp_path):
+    # Found in review: a rerun with another bid file once delivered on top of the first run.
+    from openets.errors import DuplicateOperation
+
+    offers = [Offer("CA-state", "CA-AUCTION", "CA:allowance:2016", 8_000)]
+    with _registry(db_url) as reg:
+        first = read_bids(_bids(tmp_path, "ACME-GEN,covered,20.00,3000,USD\nBETA-GEN,covered,15.00,3000,USD\n"), 1_000)
+        run_auction(reg, "q2", WHEN, first, offers, ClearingRules(floor_cents=1273))
+        before = reg.dump()
+        other = read_bids(_bids(tmp_path, "ACME-GEN,covered,20.00,3000,USD\nGAMMA-GEN,covered,15.00,3000,USD\n"), 1_000)
+        with pytest.raises(DuplicateOperation, match="already ran with other results"):
+            run_auction(reg, "q2", WHEN, other, offers, ClearingRules(floor_cents=1273))
+        assert reg.dump() == before
+        with pytest.raises(InputError, match="contains ':'"):
+            run_auction(reg, "q2:x", WHEN, first, offers, ClearingRules(floor_cents=1273))
+
+
+def test_one_owner_bidding_through_two_accounts_is_refused_before_clearing(db_url, tmp_path):
+    # Found in review: the holding limit is per owner, so two accounts of one owner could be awarded more
+    # than the owner's room and the whole batch failed at delivery.
+    with _registry(db_url) as reg:
+        reg.open_account("ACME-CMP", "acme", "compliance", "CA")
+        bids = read_bids(_bids(tmp_path, "ACME-GEN,covered,20.00,3000,USD\nACME-CMP,covered,19.00,3000,USD\n"), 1_000)
+        with pytest.raises(InputError, match="owner 'acme' bids through two accounts"):
+            run_auction(reg, "q3", WHEN, bids, [Offer("CA-state", "CA-AUCTION", "CA:allowance:2016", 8_000)],
+                        ClearingRules(floor_cents=1273))
+
+
 def test_a_bidder_without_an_account_stops_the_auction_before_anything_is_written(db_url, tmp_path):
     with _registry(db_url) as reg:
         before = reg.dump()

@@ -109,6 +109,7 @@ def sell_reserve(
             raise InputError(msg)
 
     refused: dict[str, str] = {}
+    ceiling_refused: set[str] = set()  # entities that may buy from the tiers but not price-ceiling units
     for r in requests:
         if r.jurisdiction != "CA":
             refused[r.entity] = (
@@ -116,7 +117,9 @@ def sell_reserve(
                 "(§95913(b))"
             )
         elif r.tier == "ceiling" and not r.covered:
-            refused[r.entity] = "price-ceiling units are sold only to covered and opt-in entities (§95915(b))"
+            ceiling_refused.add(r.entity)
+    for entity in sorted(ceiling_refused - set(refused)):
+        refused[f"{entity} (price ceiling)"] = "price-ceiling units are sold only to covered and opt-in entities (§95915(b))"
     left_need = {e: max(int(n), 0) for e, n in need.items()}
     rng = np.random.default_rng(seed)
     sold: dict[str, dict[str, int]] = {}
@@ -127,8 +130,9 @@ def sell_reserve(
         name = "ceiling" if tier is None else tier.name
         wanted: dict[str, int] = {}
         for r in requests:
-            if r.tier == name and r.entity not in refused:
-                wanted[r.entity] = wanted.get(r.entity, 0) + r.quantity
+            if r.tier != name or r.entity in refused or (name == "ceiling" and r.entity in ceiling_refused):
+                continue
+            wanted[r.entity] = wanted.get(r.entity, 0) + r.quantity
         capped: dict[str, int] = {}
         for entity, q in sorted(wanted.items()):
             room = left_need.get(entity, 0)
@@ -206,10 +210,11 @@ def run_reserve_sale(
     Each request's entity is the id of a compliance account; its jurisdiction of registration is the account's
     (not what the request says). Judged on the registry as it was before this sale, so a rerun is acknowledged.
     """
-    from openets.registry.ledger import InstrumentRef, Move, OpKind, check_id
+    from openets.auction.run import _check_event_id, _same_as_before
+    from openets.registry.ledger import InstrumentRef, Move, OpKind
     from openets.rules.kinds import AccountKind, InstrumentKind
 
-    check_id(sale_id, "sale id")
+    _check_event_id(sale_id, "sale id")
     accounts = {a.account_id: a for a in registry.accounts()}
     fixed: list[Request] = []
     for k, r in enumerate(requests):
@@ -244,5 +249,6 @@ def run_reserve_sale(
                 moves.append(Move(f"{sale_id}:{entity}:{tier_name}", OpKind.TRANSFER, reserve_account, entity,
                                   InstrumentRef(jurisdiction, InstrumentKind.RESERVE_ALLOWANCE, None), q, sale_date,
                                   f"reserve sale {sale_id}, {tier_name} at {price / 100:.2f} USD"))
+    _same_as_before(registry, sale_id, "sale", moves)
     receipts = registry.apply_batch(moves) if moves else []
     return ReserveSaleRun(sale_id, result, tuple(moves), tuple(r.status for r in receipts))

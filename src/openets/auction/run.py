@@ -15,9 +15,9 @@ from datetime import date
 from typing import Any
 
 from openets.auction.clearing import AuctionResult, BidArrays, ClearingRules, Tranche, clear
-from openets.errors import InputError
+from openets.errors import DuplicateOperation, InputError
 from openets.registry import Registry
-from openets.registry.ledger import InstrumentRef, Move, OpKind, check_id
+from openets.registry.ledger import InstrumentRef, Move, OpKind, canonical_json, check_id, op_content
 from openets.rules.kinds import AccountKind, InstrumentKind
 
 #: Accounts an auction may deliver allowances to.
@@ -77,7 +77,7 @@ def run_auction(
     accounts (each bidder is the id of an account that may receive allowances), and each winner's holding-limit
     room, which the clearing respects. A refused batch leaves the registry unchanged.
     """
-    check_id(auction_id, "auction id")
+    _check_event_id(auction_id, "auction id")
     if not offers:
         msg = f"auction {auction_id!r} offers nothing; give at least one offer"
         raise InputError(msg)
@@ -115,6 +115,15 @@ def run_auction(
             )
             raise InputError(msg)
     room: dict[str, int] = dict(rules.holding_room)
+    owners: dict[str, str] = {}
+    for name in bids.bidder_names:
+        account = accounts.get(name)
+        if account is not None and owners.setdefault(account.owner, name) != name:
+            msg = (
+                f"auction {auction_id!r}: owner {account.owner!r} bids through two accounts ({owners[account.owner]!r} "
+                f"and {name!r}); the holding limit is per owner, so bid through one account per auction"
+            )
+            raise InputError(msg)
     for name in bids.bidder_names:
         account = accounts.get(name)
         if account is None or account.kind not in WINNER_KINDS:
@@ -145,6 +154,7 @@ def run_auction(
     )
     result = clear(bids, supply, rules)
     moves = _deliveries(auction_id, auction_date, offers, result)
+    _same_as_before(registry, auction_id, "auction", moves)
     receipts = registry.apply_batch(moves) if moves else []
     price = result.settlement_price_cents or 0
     proceeds: dict[str, int] = {}
@@ -155,6 +165,28 @@ def run_auction(
         proceeds[key] = proceeds.get(key, 0) + amount
         by_jurisdiction[inst.jurisdiction] = by_jurisdiction.get(inst.jurisdiction, 0) + amount
     return AuctionRun(auction_id, result, tuple(moves), tuple(r.status for r in receipts), proceeds, by_jurisdiction)
+
+
+def _check_event_id(value: str, what: str) -> None:
+    """An auction or sale id: a registry id without ':', which separates it from the parts of its moves' ids."""
+    check_id(value, what)
+    if ":" in value:
+        msg = f"{what} {value!r} contains ':'; use letters, digits and - _ . (e.g. 2016Q2-current)"
+        raise InputError(msg)
+
+
+def _same_as_before(registry: Registry, event_id: str, what: str, moves: Sequence[Move]) -> None:
+    """A rerun must deliver exactly what the first run delivered; anything else is refused, not merged."""
+    earlier = {op.op_id: canonical_json(op_content(op)) for op in registry.operations_with_prefix(f"{event_id}:")}
+    if not earlier:
+        return
+    now = {m.op_id: canonical_json(op_content(m)) for m in moves}
+    if now != earlier:
+        msg = (
+            f"{what} {event_id!r} already ran with other results ({len(earlier)} deliveries in the journal); "
+            f"rerunning it with other inputs would deliver twice: give the new run a new id"
+        )
+        raise DuplicateOperation(msg)
 
 
 def _deliveries(auction_id: str, when: date, offers: Sequence[Offer], result: AuctionResult) -> list[Move]:
