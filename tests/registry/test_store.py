@@ -201,3 +201,25 @@ def test_migrations_go_down_and_up_and_open_refuses_an_old_schema(db_url):
     with Registry.create(db_url, "wci") as reg:  # an empty schema again, with the standard accounts
         assert reg.verify().ok
         assert len(reg.dump()["journal"]) == 6 * len(reg.program.jurisdictions)
+
+
+def test_instruments_and_dates_that_could_not_be_read_back_are_refused(sqlite_url):
+    # Found in review: such operations were once committed and then broke verify for good.
+    from datetime import datetime
+
+    from openets.registry.ledger import InstrumentRef, Move, OpKind
+    from openets.rules.kinds import InstrumentKind
+
+    with populated(sqlite_url) as reg:
+        before = reg.dump()
+        bad = [
+            (InstrumentRef("CA", InstrumentKind.OFFSET_CREDIT, 2016, "A:B"), "contains ':'"),
+            (InstrumentRef("CA", InstrumentKind.OFFSET_CREDIT, 20160), "not a four-digit year"),
+            (InstrumentRef("CA", InstrumentKind.ALLOWANCE, 2015, "FAKE"), "only offset credits carry a series"),
+        ]
+        for k, (inst, words) in enumerate(bad):
+            with pytest.raises(InputError, match=words):
+                reg.apply(Move(f"b{k}", OpKind.ISSUE, "CA-ISSUANCE", "CA-AUCTION", inst, 1, EFFECTIVE))
+        with pytest.raises(InputError, match="is not a date"):
+            reg.apply(make_move("b9", "transfer", "ACME-GEN", "BETA-GEN", "CA:allowance:2015", 1, datetime(2015, 6, 1, 12)))
+        assert reg.dump() == before and reg.verify().ok

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from openets.auction.clearing import BIDDER_TYPES, CURRENCIES, BidArrays
+from openets.auction.clearing import BIDDER_TYPES, CURRENCIES, PRICE_MAX_CENTS, QUANTITY_MAX, BidArrays
 from openets.errors import InputError
 
 COLUMNS = ("bidder", "bidder_type", "price", "quantity", "currency")
+CENT = Decimal("0.01")
+PRICE_MAX = Decimal(PRICE_MAX_CENTS) / 100
 
 
 def read_bids(path: str | Path, lot_size: int) -> BidArrays:
@@ -59,14 +61,21 @@ def read_bids(path: str | Path, lot_size: int) -> BidArrays:
             text = row[at["price"]].strip()
             try:
                 amount = Decimal(text)
-            except InvalidOperation:
-                amount = None
-            if amount is None or not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-                msg = f"{where}: price {text!r} is not an amount in dollars and cents (e.g. 12.73) of zero or more"
+                whole_cents = amount.is_finite() and 0 <= amount <= PRICE_MAX and amount == amount.quantize(CENT)
+            except (InvalidOperation, ArithmeticError):
+                whole_cents = False
+            if not whole_cents:
+                msg = (
+                    f"{where}: price {text!r} is not an amount in dollars and cents (e.g. 12.73) from 0 to "
+                    f"{PRICE_MAX:,}"
+                )
                 raise InputError(msg)
             text = row[at["quantity"]].strip()
-            if not text.isdigit() or int(text) <= 0 or int(text) % lot_size:
-                msg = f"{where}: quantity {text!r} is not a positive whole multiple of the lot size {lot_size:,} allowances"
+            if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= QUANTITY_MAX or int(text) % lot_size:
+                msg = (
+                    f"{where}: quantity {text!r} is not a positive whole multiple of the lot size {lot_size:,} "
+                    f"allowances (at most {QUANTITY_MAX:,})"
+                )
                 raise InputError(msg)
             bidder.append(bidders.setdefault(name, len(bidders)))
             btype.append(BIDDER_TYPES.index(kind))

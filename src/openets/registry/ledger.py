@@ -7,7 +7,8 @@ Guarantees (checked by `Ledger.problems` and by `openets registry verify`):
 - no account other than an issuance account ever holds less than zero;
 - an operation id is applied at most once: the same id with the same content is acknowledged again,
   the same id with other content is refused;
-- the journal is a hash chain: entry n commits to entry n-1, so no entry can be changed or dropped unseen.
+- the journal is a hash chain: entry n commits to entry n-1, so no entry can be changed or dropped unseen
+  (except the newest ones: record the head hash that `verify` prints elsewhere to detect a cut tail).
 
 The store (`store.py`) enforces the same rules against a database and calls the checks defined here, so that
 the operator, the simulator and the tests share one implementation of each rule.
@@ -199,7 +200,7 @@ class InstrumentRef:
             raise InputError(msg) from None
         if vintage_text == "-":
             vintage = None
-        elif vintage_text.isdigit() and len(vintage_text) == 4:
+        elif vintage_text.isascii() and vintage_text.isdigit() and len(vintage_text) == 4:
             vintage = int(vintage_text)
         else:
             msg = f"instrument {key!r} has vintage {vintage_text!r}; expected a four-digit year or '-'; {hint}"
@@ -318,7 +319,23 @@ def make_move(
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         msg = f"quantity {quantity!r} of operation {op_id!r} is not a whole number of instruments"
         raise InputError(msg)
-    return Move(op_id, op_kind, from_account, to_account, inst, quantity, effective_date, memo)
+    move = Move(op_id, op_kind, from_account, to_account, inst, quantity, effective_date, memo)
+    check_fields(move)
+    return move
+
+
+MEMO_MAX_LENGTH = 500
+
+
+def check_fields(move: Move) -> None:
+    """Field types the journal must be able to read back: a date (not a datetime) and a short text memo."""
+    d = move.effective_date
+    if d is not None and (type(d) is not date):
+        msg = f"operation {move.op_id!r}: effective date {d!r} is not a date; give a datetime.date (YYYY-MM-DD)"
+        raise InputError(msg)
+    if move.memo is not None and (not isinstance(move.memo, str) or len(move.memo) > MEMO_MAX_LENGTH):
+        msg = f"operation {move.op_id!r}: the memo must be text of at most {MEMO_MAX_LENGTH} characters"
+        raise InputError(msg)
 
 
 def check_quantity(move: Move) -> None:
@@ -355,7 +372,19 @@ def check_open_account(op: OpenAccount, program: ProgramRules, existing: Account
 
 
 def check_instrument(instrument: InstrumentRef, program: ProgramRules, where: str) -> None:
-    """The instrument must belong to the program: jurisdiction, kind and (for allowances) vintage."""
+    """The instrument must belong to the program: jurisdiction, kind and (for allowances) vintage; and its key
+    must read back as the same instrument (the journal stores keys)."""
+    if instrument.vintage is not None and not 1000 <= instrument.vintage <= 9999:
+        msg = f"{where}: vintage {instrument.vintage} is not a four-digit year"
+        raise InputError(msg)
+    if instrument.series is not None:
+        if instrument.kind is not InstrumentKind.OFFSET_CREDIT:
+            msg = f"{where}: only offset credits carry a series (a project id); {instrument.key} has one"
+            raise InputError(msg)
+        check_id(instrument.series, "offset series")
+        if ":" in instrument.series:
+            msg = f"{where}: offset series {instrument.series!r} contains ':'; use letters, digits and - _ ."
+            raise InputError(msg)
     if instrument.jurisdiction not in program.jurisdictions:
         valid = ", ".join(program.jurisdictions)
         msg = (
@@ -396,6 +425,7 @@ def check_move(
     """Every check on a movement that needs no balance: ids, quantity, accounts, kinds, instrument, may-hold."""
     check_id(move.op_id, "operation id")
     check_quantity(move)
+    check_fields(move)
     if source is None:
         msg = f"operation {move.op_id!r}: debit account {move.from_account!r} does not exist; open it first or check the id"
         raise UnknownAccount(msg)
