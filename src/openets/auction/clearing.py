@@ -40,7 +40,7 @@ BIDDER_TYPES = ("covered", "utility", "other")
 #: Put a limit on everything: one auction clears at most this many bids, each of at most QUANTITY_MAX
 #: allowances at a price of at most PRICE_MAX_CENTS (far above any carbon price; keeps integer sums exact).
 BIDS_MAX = 20_000_000
-QUANTITY_MAX = 10**12
+QUANTITY_MAX = 10**10
 PRICE_MAX_CENTS = 100_000_000
 #: Demand is tallied per cent from the floor up when the bids span fewer levels than this; beyond, per price bid.
 LEVELS_MAX = 20_000_000
