@@ -130,6 +130,28 @@ def _print_schedule(console: Console, program_id: str, unit: str, rows: list[Yea
         console.print("* = the year has values projected with a CPI assumption (see --cpi)", markup=False)
 
 
+def _clearing_rules(
+    program: Any, year: int, rate: Decimal | None, seed: int, ccr: Any = None, ecr: Any = None
+) -> Any:
+    """The clearing rules of `program`'s auctions in `year`: floor (the joint floor for a linkage, given a
+    rate), lot size, purchase limits and undersubscribed price from the rulebook."""
+    from openets.auction.clearing import ClearingRules
+    from openets.auction.schedule import year_schedule
+
+    year_rules = program.auction_rules(year)
+    sched = year_schedule(program, year, exchange_rate_cad_per_usd=rate if program.is_linkage else None)
+    return ClearingRules(
+        floor_cents=int(sched.reserve_price * 100),
+        lot_size=year_rules.lot_size,
+        purchase_limits=year_rules.purchase_limits,
+        exchange_rate_cad_per_usd=rate,
+        ccr=ccr,
+        ecr=ecr,
+        undersubscribed_price=year_rules.undersubscribed_price,
+        seed=seed,
+    )
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -180,7 +202,7 @@ def clear(
 ) -> None:
     """Clear one sealed-bid auction on a bids file: settlement price, awards, sold and unsold."""
     from openets.auction.bids import read_bids
-    from openets.auction.clearing import ClearingRules, Containment, Tranche
+    from openets.auction.clearing import Containment, Tranche
     from openets.auction.clearing import clear as clear_auction
     from openets.auction.schedule import year_schedule
 
@@ -196,7 +218,6 @@ def clear(
         msg = f"--supply {supply} is negative; give the allowances offered"
         raise InputError(msg)
     rate = _rate(exchange_rate)
-    rules_year = loaded.auction_rules(year)
     sched = year_schedule(loaded, year, exchange_rate_cad_per_usd=rate if loaded.is_linkage else None)
     ccr_rule = ecr_rule = None
     if sched.ccr_trigger is not None:
@@ -204,17 +225,8 @@ def clear(
         ccr_rule = Containment(available, int(sched.ccr_trigger * 100))
     if sched.ecr_trigger is not None and ecr:
         ecr_rule = Containment(ecr, int(sched.ecr_trigger * 100))
-    arrays = read_bids(bids, rules_year.lot_size)
-    rules = ClearingRules(
-        floor_cents=int(sched.reserve_price * 100),
-        lot_size=rules_year.lot_size,
-        purchase_limits=rules_year.purchase_limits,
-        exchange_rate_cad_per_usd=rate,
-        ccr=ccr_rule,
-        ecr=ecr_rule,
-        undersubscribed_price=rules_year.undersubscribed_price,
-        seed=seed,
-    )
+    rules = _clearing_rules(loaded, year, rate, seed, ccr_rule, ecr_rule)
+    arrays = read_bids(bids, rules.lot_size)
     result = clear_auction(arrays, [Tranche("offered", supply)], rules)
     out = {
         "program": loaded.id,
@@ -292,27 +304,15 @@ def run(
 ) -> None:
     """Run one auction against a registry: clear the bids and deliver the awards in one atomic batch."""
     from openets.auction.bids import read_bids
-    from openets.auction.clearing import ClearingRules
     from openets.auction.run import run_auction
-    from openets.auction.schedule import year_schedule
     from openets.registry import Registry
 
     when = _date(auction_date)
     parsed = [_offer(o) for o in offers]
     rate = _rate(exchange_rate)
     with Registry.open(db) as reg:
-        program = reg.program
-        year_rules = program.auction_rules(when.year)
-        sched = year_schedule(program, when.year, exchange_rate_cad_per_usd=rate if program.is_linkage else None)
-        arrays = read_bids(bids, year_rules.lot_size)
-        rules = ClearingRules(
-            floor_cents=int(sched.reserve_price * 100),
-            lot_size=year_rules.lot_size,
-            purchase_limits=year_rules.purchase_limits,
-            exchange_rate_cad_per_usd=rate,
-            undersubscribed_price=year_rules.undersubscribed_price,
-            seed=seed,
-        )
+        rules = _clearing_rules(reg.program, when.year, rate, seed)
+        arrays = read_bids(bids, rules.lot_size)
         outcome = run_auction(reg, auction_id, when, arrays, parsed, rules)
     out = outcome.as_dict()
     if as_json:

@@ -9,6 +9,7 @@ Proceeds are computed per offer, hence per consignor and per jurisdiction, and w
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -141,17 +142,7 @@ def run_auction(
             room[name] = min(room.get(name, limit_room), limit_room)
 
     supply = [Tranche(o.category, o.quantity, o.order) for o in offers]
-    rules = ClearingRules(
-        floor_cents=rules.floor_cents,
-        lot_size=rules.lot_size,
-        purchase_limits=rules.purchase_limits,
-        holding_room=room,
-        exchange_rate_cad_per_usd=rules.exchange_rate_cad_per_usd,
-        ccr=rules.ccr,
-        ecr=rules.ecr,
-        undersubscribed_price=rules.undersubscribed_price,
-        seed=rules.seed,
-    )
+    rules = dataclasses.replace(rules, holding_room=room)
     result = clear(bids, supply, rules)
     moves = _deliveries(auction_id, auction_date, offers, result)
     _same_as_before(registry, auction_id, "auction", moves)
