@@ -78,6 +78,42 @@ def auction_history(shared: Path) -> list[dict[str, object]]:
     return rows
 
 
+def auction_settlements(shared: Path) -> list[dict[str, object]]:
+    """Settlement and floor prices of the current auctions 2012Q4-2018Q4, by market (CA only, QC only, joint)."""
+    rows: list[dict[str, object]] = []
+    with open(shared / "auctions/qc_only_auction_settlements_2013_2014.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            rows.append({
+                "quarter": f"{r['year']}Q{r['quarter']}", "market": "QC only", "auction_date": r["auction_date"],
+                "currency": "CAD", "current_settlement": r["current_settlement_cad"],
+                "advance_settlement": "", "reserve_price": r["qc_minimum_price_cad"],
+                "source": "MELCC results via ICAP Allowance Price Explorer (Québec, primary market)",
+            })
+    with open(shared / "auctions/ca_qc_auction_settlements_2012_2018.csv", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            rows.append({
+                "quarter": f"{r['year']}Q{r['quarter']}",
+                "market": "CA only" if r["auction_type"] == "ca_only" else "CA-QC joint",
+                "auction_date": r["auction_date"], "currency": "USD",
+                "current_settlement": r["current_settlement_usd"], "advance_settlement": r["advance_settlement_usd"],
+                "reserve_price": r["ca_auction_reserve_price_usd"],
+                "source": "CARB summary of auction settlement prices and results (results_summary.pdf), cross-checked with ICAP",
+            })
+    rows.sort(key=lambda r: (str(r["quarter"]), str(r["market"])))
+    return rows
+
+
+def consignment_annual(shared: Path) -> list[dict[str, object]]:
+    """Allowances California utilities consigned to each year's current auctions, per the annual auction notices."""
+    with open(shared / "wci/ca_consignment_annual.csv", encoding="utf-8") as fh:
+        return [
+            {"jurisdiction": r["jurisdiction"], "year": int(r["year"]), "vintage": int(r["vintage"]),
+             "consigned_allowances": round(float(r["consigned_allowances_mtco2e"]) * 1_000_000),
+             "source": r["source_document"] + " via Near Zero WCI-RULES input workbook (Oct 2018)"}
+            for r in csv.DictReader(fh)
+        ]
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -94,6 +130,8 @@ def main() -> None:
     for name, rows in (
         ("wci_free_allocation_2013_2018.csv", free_allocation(args.shared)),
         ("wci_auction_history_2012_2018.csv", auction_history(args.shared)),
+        ("wci_auction_settlements_2012_2018.csv", auction_settlements(args.shared)),
+        ("wci_consignment_annual_2013_2018.csv", consignment_annual(args.shared)),
     ):
         print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 

@@ -316,6 +316,22 @@ class FirstAuction(Sourced):
     quarter: Annotated[StrictStr, Field(pattern=r"^[0-9]{4}Q[1-4]$")]
 
 
+class UnsoldRules(Sourced):
+    """What becomes of allowances an auction does not sell.
+
+    Unsold state-owned current allowances wait in the auction holding account until `redesignate_after`
+    consecutive current auctions have settled above the floor; then each auction re-offers them, oldest first, up
+    to `redesignation_cap` of the allowances newly offered at that auction (state-owned and consigned, the
+    jurisdiction's own). Unsold advance allowances join the current auctions of their vintage. Unsold consigned
+    allowances return to the next auction. State-owned allowances still unsold `to_reserve_after_months` after
+    they first went unsold move to the price-containment reserve.
+    """
+
+    redesignate_after: PositiveQuantity
+    redesignation_cap: Fraction
+    to_reserve_after_months: PositiveQuantity | None = None
+
+
 class Auction(_Frozen):
     """Auction format, floor price, advance share and purchase limits."""
 
@@ -328,6 +344,7 @@ class Auction(_Frozen):
     )
     advance_share: FractionSeries | None = None
     purchase_limits: tuple[PurchaseLimit, ...] = ()
+    unsold: UnsoldRules | None = None
     note: str | None = None
 
 
@@ -949,6 +966,17 @@ class Program(_Frozen):
         if auction is None or auction.advance_share is None or year not in auction.advance_share.values:
             return 0
         return floor_int(auction.advance_share.values[year] * budget)
+
+    def unsold_rules(self, jurisdiction: str) -> UnsoldRules:
+        """What becomes of `jurisdiction`'s unsold auction allowances (`[auction.unsold]` of its rulebook)."""
+        self._check_jurisdiction(jurisdiction)
+        if self.is_linkage:
+            return self._member(jurisdiction).unsold_rules(jurisdiction)
+        auction = self.rulebook.auction
+        if auction is None or auction.unsold is None:
+            msg = f"program {self.id!r} has no [auction.unsold] in its rulebook; add the rules for unsold allowances"
+            raise InputError(msg)
+        return auction.unsold
 
     def reserve_tier_prices(self, year: int) -> dict[str, Decimal]:
         """Reserve tier, ceiling and trigger prices of `year`, by `<reserve>.<tier>`."""
