@@ -67,10 +67,39 @@ def test_a_missing_column_is_named(tmp_path):
     assert "line 1: missing column(s) currency" in proc.stderr
 
 
-def test_bad_quarter_and_missing_supply_say_what_to_give(tmp_path):
+def test_bad_quarter_and_unscheduled_supply_say_what_to_give(tmp_path):
     bids = tmp_path / "bids.csv"
     bids.write_text(HEADER + "A,covered,13.00,1000,USD\n")
     proc = run("--program", "wci", "--quarter", "2016-2", "--bids", str(bids), "--supply", "1000")
     assert proc.returncode == 1 and "write YEAR then Q1-Q4, e.g. 2016Q2" in proc.stderr
-    proc = run("--program", "wci", "--quarter", "2016Q2", "--bids", str(bids))
-    assert proc.returncode == 1 and "--supply is needed" in proc.stderr
+    # Past the shipped record (2012Q4-2018Q3) the schedule has no outcome to build on.
+    proc = run("--program", "wci", "--quarter", "2019Q2", "--bids", str(bids))
+    assert proc.returncode == 1
+    assert "no auction results for 2018Q4" in proc.stderr and "--supply N" in proc.stderr
+
+
+def test_clear_defaults_to_the_scheduled_offer_sold_in_the_rules_order(tmp_path):
+    # 2016Q2 joint current auction (CARB record: 11% sold at the $12.73 floor). The scheduled offer is CA's
+    # 2016 state-owned share, its consigned allowances and QC's share; one lot bid sells consigned allowances
+    # first (§95911(f)(1)).
+    bids = tmp_path / "bids.csv"
+    bids.write_text(HEADER + "A,covered,13.00,1000,USD\n")
+    proc = run("--program", "wci", "--quarter", "2016Q2", "--bids", str(bids), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["supply"] == "scheduled" and out["auction"] == "current"
+    assert out["offered"] == 35_528_083 + 21_948_176 + 10_121_386
+    assert out["sold_by_category"]["CA:consigned:2016"] == 1000 and out["settlement_price_usd"] == 12.73
+    offers = subprocess.run([sys.executable, "-m", "openets.cli", "auction", "offers", "--program", "wci", "--quarter",
+                             "2016Q2", "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert offers.returncode == 0, offers.stderr
+    assert json.loads(offers.stdout)["current_total"] == out["offered"]
+
+
+def test_clear_without_a_schedule_asks_for_the_supply(tmp_path):
+    bids = tmp_path / "bids.csv"
+    bids.write_text(HEADER + "A,covered,5.00,1,USD\n")
+    proc = run("--program", "rggi", "--quarter", "2016Q2", "--bids", str(bids))
+    assert proc.returncode == 1 and "give the allowances offered with --supply N" in proc.stderr
+    proc = run("--program", "wci", "--quarter", "2016Q2", "--bids", str(bids), "--auction", "spot")
+    assert proc.returncode == 1 and "--auction 'spot' is not an auction type" in proc.stderr

@@ -131,10 +131,10 @@ def _print_schedule(console: Console, program_id: str, unit: str, rows: list[Yea
 
 
 def _clearing_rules(
-    program: Any, year: int, rate: Decimal | None, seed: int, ccr: Any = None, ecr: Any = None
+    program: Any, year: int, rate: Decimal | None, seed: int, ccr: Any = None, ecr: Any = None, auction: str = "current"
 ) -> Any:
-    """The clearing rules of `program`'s auctions in `year`: floor (the joint floor for a linkage, given a
-    rate), lot size, purchase limits and undersubscribed price from the rulebook."""
+    """The clearing rules of `program`'s `auction` (current or advance) in `year`: floor (the joint floor for a
+    linkage, given a rate), lot size, purchase limits of that auction type and undersubscribed price."""
     from openets.auction.clearing import ClearingRules
     from openets.auction.schedule import year_schedule
 
@@ -143,7 +143,7 @@ def _clearing_rules(
     return ClearingRules(
         floor_cents=int(sched.reserve_price * 100),
         lot_size=year_rules.lot_size,
-        purchase_limits=year_rules.purchase_limits,
+        purchase_limits=year_rules.advance_purchase_limits if auction == "advance" else year_rules.purchase_limits,
         exchange_rate_cad_per_usd=rate,
         ccr=ccr,
         ecr=ecr,
@@ -189,7 +189,13 @@ def clear(
     program: Annotated[str, typer.Option("--program", help="Program id: california, quebec, wci, rggi.")],
     quarter: Annotated[str, typer.Option("--quarter", help="The auction's quarter, e.g. 2016Q2.")],
     bids: Annotated[str, typer.Option("--bids", help="CSV with columns bidder,bidder_type,price,quantity,currency.")],
-    supply: Annotated[int | None, typer.Option("--supply", help="Allowances offered.")] = None,
+    supply: Annotated[
+        int | None,
+        typer.Option("--supply", help="Allowances offered (default: the quarter's scheduled offer, WCI programs)."),
+    ] = None,
+    auction: Annotated[
+        str, typer.Option("--auction", help="current or advance: which of the quarter's auctions (default supply).")
+    ] = "current",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the tie-break draw (recorded in the result).")] = 0,
     exchange_rate: Annotated[
         str | None, typer.Option("--exchange-rate", help="Auction exchange rate, CAD per USD (needed for CAD bids).")
@@ -207,16 +213,14 @@ def clear(
     from openets.auction.schedule import year_schedule
 
     year, q = _quarter(quarter)
-    loaded = load_program(program)
-    if supply is None:
-        msg = (
-            "--supply is needed: the quarterly offer schedule (state-owned, consigned, advance and returning "
-            "allowances) is not built yet; give the allowances offered, e.g. --supply 60000000"
-        )
+    if auction not in ("current", "advance"):
+        msg = f"--auction {auction!r} is not an auction type; write current or advance"
         raise InputError(msg)
-    if supply < 0:
+    loaded = load_program(program)
+    if supply is not None and supply < 0:
         msg = f"--supply {supply} is negative; give the allowances offered"
         raise InputError(msg)
+    tranches = [Tranche("offered", supply)] if supply is not None else _scheduled_tranches(loaded, year, q, auction)
     rate = _rate(exchange_rate)
     sched = year_schedule(loaded, year, exchange_rate_cad_per_usd=rate if loaded.is_linkage else None)
     ccr_rule = ecr_rule = None
@@ -225,12 +229,14 @@ def clear(
         ccr_rule = Containment(available, int(sched.ccr_trigger * 100))
     if sched.ecr_trigger is not None and ecr:
         ecr_rule = Containment(ecr, int(sched.ecr_trigger * 100))
-    rules = _clearing_rules(loaded, year, rate, seed, ccr_rule, ecr_rule)
+    rules = _clearing_rules(loaded, year, rate, seed, ccr_rule, ecr_rule, auction)
     arrays = read_bids(bids, rules.lot_size)
-    result = clear_auction(arrays, [Tranche("offered", supply)], rules)
+    result = clear_auction(arrays, tranches, rules)
     out = {
         "program": loaded.id,
         "quarter": f"{year}Q{q}",
+        "auction": auction,
+        "supply": "given" if supply is not None else "scheduled",
         "currency": "USD" if loaded.currency == "USD" or loaded.is_linkage else loaded.currency,
         "floor_usd": rules.floor_cents / 100,
         "lot_size": rules.lot_size,
@@ -264,6 +270,73 @@ def clear(
     for bidder, quantity in result.awards.items():
         awards.add_row(bidder, f"{quantity:,}")
     console.print(awards)
+
+
+def _scheduled_tranches(program: Any, year: int, quarter: int, auction: str) -> list[Any]:
+    """The quarter's scheduled offer as clearing tranches in the sale order (WCI programs; RGGI's per-auction
+    quantities are set by each state's notice, which openets does not ship)."""
+    from openets.auction.offers import scheduled_offers
+
+    members = [j for j in program.jurisdictions if program.vintages(j)]
+    try:
+        for j in members:
+            program.unsold_rules(j)
+    except InputError:
+        msg = (
+            f"{program.id} has no offer schedule in openets: its rulebook has no [auction.unsold] rules (RGGI's "
+            "per-auction quantities are set in each state's auction notice, which openets does not ship); give the "
+            "allowances offered with --supply N"
+        )
+        raise InputError(msg) from None
+    try:
+        offers = scheduled_offers(program, year, quarter)
+    except InputError as exc:
+        msg = f"no scheduled supply for {program.id} {year}Q{quarter}: {exc}; or give the allowances offered with --supply N"
+        raise InputError(msg) from None
+    tranches = offers.tranches(auction)
+    if not tranches:
+        msg = f"{program.id} offers nothing at the {auction} auction of {year}Q{quarter}; give --supply N to clear anyway"
+        raise InputError(msg)
+    return tranches
+
+
+@app.command()
+def offers(
+    program: Annotated[str, typer.Option("--program", help="Program id: california, quebec, wci.")],
+    quarter: Annotated[str, typer.Option("--quarter", help="The auctions' quarter, e.g. 2017Q4.")],
+    as_json: JsonOption = False,
+) -> None:
+    """What each jurisdiction offers at a quarter's current and advance auctions, by category and vintage:
+    computed from the rules, with earlier quarters settled as the shipped record (2012Q4-2018Q3) has them."""
+    from openets.auction.offers import scheduled_offers
+
+    year, q = _quarter(quarter)
+    loaded = load_program(program)
+    result = scheduled_offers(loaded, year, q)
+    lines = [
+        {"auction": o.auction_type, "jurisdiction": o.jurisdiction, "category": o.category, "vintage": o.vintage,
+         "new": o.new, "redesignated": o.redesignated, "available": o.available}
+        for o in result.offers
+    ]
+    moved = [
+        {"jurisdiction": t.jurisdiction, "vintage": t.vintage, "quantity": t.quantity, "unsold_since": t.unsold_since}
+        for t in result.to_reserve
+    ]
+    if as_json:
+        typer.echo(json.dumps({"program": loaded.id, "quarter": result.quarter, "offers": lines,
+                               "current_total": result.total("current"), "advance_total": result.total("advance"),
+                               "to_reserve": moved}))
+        return
+    table = Table(title=f"{loaded.id} offers, {result.quarter}")
+    for name in ("auction", "jurisdiction", "category", "vintage", "new", "redesignated", "available"):
+        table.add_column(name, justify="right" if name in ("vintage", "new", "redesignated", "available") else "left")
+    for line in lines:
+        table.add_row(*(f"{v:,}" if isinstance(v, int) and k != "vintage" else str(v) for k, v in line.items()))
+    console = _console()
+    console.print(table)
+    for t in moved:
+        console.print(f"moved to the reserve before the auction: {t['quantity']:,} {t['jurisdiction']} vintage "
+                      f"{t['vintage']} (unsold since {t['unsold_since']})", markup=False)
 
 
 def _offer(text: str) -> Any:
