@@ -160,3 +160,40 @@ def test_cli_run_and_a_malformed_bids_file_writes_nothing(tmp_path):
     assert [(d["to"], d["quantity"], d["status"]) for d in out["deliveries"]] == [("ACME-GEN", 2_000, "applied"), ("BETA-GEN", 2_000, "applied")]
     again = cli("--auction-id", "a1", "--date", "2016-05-18", "--bids", str(good), *offer, "--json")
     assert {d["status"] for d in json.loads(again.stdout)["deliveries"]} == {"exists"}
+
+
+def test_a_current_auction_sells_earlier_vintages_offered_again_beside_the_current_one(db_url, tmp_path):
+    # As in 2017Q4 (CARB record): unsold vintage-2016 allowances offered again beside vintage 2017; both count
+    # under one current-vintage holding limit, and redesignated allowances sell before new ones.
+    when = date(2017, 11, 14)
+    with _registry(db_url) as reg:
+        reg.apply(make_move("iss-2017", "issue", "CA-ISSUANCE", "CA-AUCTION", "CA:allowance:2017", 5_000, when))
+        offers = [Offer("CA:2016:redesignated", "CA-AUCTION", "CA:allowance:2016", 2_000, 1),
+                  Offer("CA:2017", "CA-AUCTION", "CA:allowance:2017", 5_000, 2)]
+        bids = read_bids(_bids(tmp_path, "ACME-GEN,covered,15.00,3000,USD\n"), 1_000)
+        run = run_auction(reg, "2017Q4-current", when, bids, offers, ClearingRules(floor_cents=1357))
+        assert run.result.sold_by_category == {"CA:2016:redesignated": 2_000, "CA:2017": 1_000}
+        held = {(r.account_id, r.instrument_key): r.quantity for r in reg.balances(account_id="ACME-GEN")}
+        assert held == {("ACME-GEN", "CA:allowance:2016"): 2_000, ("ACME-GEN", "CA:allowance:2017"): 1_000}
+        future = [Offer("CA:2016", "CA-AUCTION", "CA:allowance:2016", 1_000, 1),
+                  Offer("CA:2020", "CA-AUCTION", "CA:allowance:2020", 1_000, 1)]
+        with pytest.raises(InputError, match="or of one future vintage"):
+            run_auction(reg, "2017Q4-mixed", when, bids, future, ClearingRules(floor_cents=1357))
+
+
+def test_allowances_unsold_too_long_move_to_the_reserve_once(db_url):
+    from openets.auction.offers import ReserveTransfer
+    from openets.auction.run import move_to_reserve
+
+    when = date(2018, 8, 15)
+    moved = [ReserveTransfer("2018Q3", "CA", 2016, 3_000, "2016Q2")]
+    with _registry(db_url) as reg:
+        reg.open_account("CA-APCR", "carb", "reserve", "CA")
+        assert move_to_reserve(reg, moved, {"CA": "CA-AUCTION"}, {"CA": "CA-APCR"}, when) == ["applied"]
+        assert move_to_reserve(reg, moved, {"CA": "CA-AUCTION"}, {"CA": "CA-APCR"}, when) == ["exists"]
+        held = {(r.account_id, r.instrument_key): r.quantity for r in reg.balances()}
+        assert held[("CA-APCR", "CA:allowance:2016")] == 3_000 and held[("CA-AUCTION", "CA:allowance:2016")] == 5_000
+        before = reg.dump()
+        with pytest.raises(InputError, match="no reserve account given for QC"):
+            move_to_reserve(reg, [ReserveTransfer("2018Q3", "QC", 2016, 1, "2016Q2")], {"QC": "QC-AUCTION"}, {}, when)
+        assert reg.dump() == before and reg.verify().ok

@@ -5,17 +5,19 @@ offered allowances leave the accounts that hold them (the auction holding accoun
 awards land in the winners' accounts, unsold allowances stay where they are, and the batch carries one
 operation id per (winner, offer), so running the same auction again is acknowledged, never applied twice.
 Proceeds are computed per offer, hence per consignor and per jurisdiction, and written into each move's memo.
+State-owned allowances that stay unsold too long move to the reserve with `move_to_reserve`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from openets.auction.clearing import AuctionResult, BidArrays, ClearingRules, Tranche, clear
+from openets.auction.offers import ReserveTransfer
 from openets.errors import DuplicateOperation, InputError
 from openets.registry import Registry
 from openets.registry.ledger import InstrumentRef, Move, OpKind, canonical_json, check_id, op_content
@@ -87,11 +89,16 @@ def run_auction(
         raise InputError(msg)
     instruments = [InstrumentRef.parse(o.instrument) for o in offers]
     vintages = {i.vintage for i in instruments}
-    if any(i.kind is not InstrumentKind.ALLOWANCE for i in instruments) or len(vintages) != 1:
-        msg = f"auction {auction_id!r}: an auction sells allowances of one vintage; the offers name {sorted(o.instrument for o in offers)}"
+    # One holding-limit class per auction: a current auction sells the current and earlier vintages (unsold
+    # allowances offered again) under one limit; an advance auction sells one future vintage under its own.
+    classes = {v if v is not None and v > auction_date.year else "current" for v in vintages}
+    if any(i.kind is not InstrumentKind.ALLOWANCE or i.vintage is None for i in instruments) or len(classes) != 1:
+        msg = (
+            f"auction {auction_id!r}: an auction sells allowances of the auction year and earlier vintages, or of "
+            f"one future vintage; the offers name {sorted(o.instrument for o in offers)}"
+        )
         raise InputError(msg)
-    vintage = vintages.pop()
-    assert vintage is not None
+    vintage = max(v for v in vintages if v is not None)
     accounts = {a.account_id: a for a in registry.accounts()}
     # Everything is judged on the registry as it was before this auction: if it already ran (its deliveries are
     # in the journal, all of them, since they were one batch), add them back, so a rerun clears identically
@@ -213,3 +220,37 @@ def _deliveries(auction_id: str, when: date, offers: Sequence[Offer], result: Au
             msg = f"auction {auction_id!r}: awards exceed what sold by {need} for {winner!r}"
             raise InputError(msg)
     return moves
+
+
+def move_to_reserve(
+    registry: Registry,
+    transfers: Sequence[ReserveTransfer],
+    holding_accounts: Mapping[str, str],
+    reserve_accounts: Mapping[str, str],
+    when: date,
+) -> list[str]:
+    """Move state-owned allowances that stayed unsold too long (`OfferSchedule` says which, before an auction)
+    from each jurisdiction's auction holding account to its reserve account, in one atomic batch.
+
+    Each move's id is `unsold-to-reserve:QUARTER:JURISDICTION:VINTAGE:SINCE`, so applying the same transfers
+    again is acknowledged, never applied twice. Returns the statuses.
+    """
+    moves: list[Move] = []
+    for t in transfers:
+        for j, accounts in (("holding", holding_accounts), ("reserve", reserve_accounts)):
+            if t.jurisdiction not in accounts:
+                msg = f"no {j} account given for {t.jurisdiction}; map each jurisdiction to its account"
+                raise InputError(msg)
+        moves.append(
+            Move(
+                f"unsold-to-reserve:{t.quarter}:{t.jurisdiction}:{t.vintage}:{t.unsold_since}",
+                OpKind.TRANSFER,
+                holding_accounts[t.jurisdiction],
+                reserve_accounts[t.jurisdiction],
+                InstrumentRef.parse(f"{t.jurisdiction}:allowance:{t.vintage}"),
+                t.quantity,
+                when,
+                f"state-owned allowances unsold since {t.unsold_since} move to the reserve before the {t.quarter} auction",
+            )
+        )
+    return [r.status for r in registry.apply_batch(moves)] if moves else []
