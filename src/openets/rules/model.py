@@ -392,11 +392,30 @@ class UntimelySurrender(Sourced):
     min_allowance_share: Fraction | None = None
 
 
+class SurrenderRules(Sourced):
+    """When instruments are due and which vintages may meet an obligation.
+
+    `deadline` is the nominal day (MM-DD) of the year after the obligation's last data year (the regulations
+    move a deadline on a non-business day to the next business day). `vintage_limit`: allowances of vintages up
+    to the obligation's last data year (`obligation_year`) or up to the compliance period's last year
+    (`period_end`).
+    """
+
+    deadline: Annotated[StrictStr, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    vintage_limit: Literal["obligation_year", "period_end"]
+
+    @property
+    def month_day(self) -> tuple[int, int]:
+        month, day = self.deadline.split("-")
+        return int(month), int(day)
+
+
 class Compliance(_Frozen):
-    """Compliance periods, interim obligation and the untimely-surrender penalty."""
+    """Compliance periods, interim obligation, surrender rules and the untimely-surrender penalty."""
 
     periods: tuple[CompliancePeriod, ...] = Field(min_length=1)
     interim: InterimObligation | None = None
+    surrender: SurrenderRules | None = None
     untimely_surrender: UntimelySurrender | None = None
 
     @model_validator(mode="after")
