@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from openets.auction.clearing import (
     BIDDER_TYPES,
+    PRICE_MAX_CENTS,
     Bid,
     ClearingRules,
     Containment,
@@ -119,6 +120,29 @@ def test_demand_equal_to_supply_exhausts_it_at_the_lowest_accepted_bid():
     # A losing bid below does not change the price.
     three = clear([Bid("A", "covered", 2000, 1000), Bid("B", "covered", 1500, 1000)], [Tranche("s", 1000)], rules)
     assert (three.settlement_price_cents, three.awards) == (2000, {"A": 1000})
+
+
+def test_a_stray_high_bid_does_not_change_the_outcome_however_wide_the_price_levels():
+    # The first case plus D, one lot far above everyone, and one more lot offered: D is filled and the rest
+    # clears as before. At $20,000.00 the levels are every cent from the floor; at $900,000.00 (more than
+    # LEVELS_MAX cents above it) they are the distinct prices bid.
+    for stray in (2_000_000, 90_000_000):
+        bids = [Bid("A", "covered", 2000, 6000), Bid("B", "covered", 1500, 5000),
+                Bid("C", "other", 1200, 3000), Bid("D", "other", stray, 1000)]
+        r = clear(bids, [Tranche("s", 11_000)], ClearingRules(floor_cents=1000))
+        assert r.settlement_price_cents == 1500
+        assert r.awards == {"A": 6000, "B": 4000, "D": 1000}
+
+
+@settings(max_examples=300, deadline=None)
+@given(price=st.integers(0, PRICE_MAX_CENTS), rate=st.integers(1, 10**6).map(lambda r: Decimal(r) / 10_000))
+def test_a_cad_bid_converts_rounded_down_over_the_whole_price_range(price, rate):
+    # The compiled conversion corrects a floating-point guess; Decimal arithmetic is the reference. A lone
+    # bid, undersubscribed, settles at its own price in US cents.
+    rules = ClearingRules(floor_cents=0, exchange_rate_cad_per_usd=rate,
+                          undersubscribed_price="lowest_accepted_bid")
+    r = clear([Bid("Q", "covered", price, 1000, "CAD")], [Tranche("s", 2000)], rules)
+    assert r.settlement_price_cents == cad_to_usd_cents(price, rate)
 
 
 def test_the_ccr_category_name_is_reserved():

@@ -210,51 +210,46 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
     base = sum(t.quantity for t in supply)
     floor = rules.floor_cents
 
-    # One pass: check every bid, convert CAD to US cents, tally what the floor lets through per bidder and level.
+    # Check every bid, convert CAD to US cents, tally what the floor lets through per bidder and level.
     code, bad, usd, wanted, types, total_qualified, total, highest, scanned = _kernels.scan(
         arrays.bidder, arrays.bidder_type, arrays.price_cents, arrays.quantity, arrays.currency,
-        n_bidders, lot, floor, rate_scaled, _RATE_SCALE, PRICE_MAX_CENTS, QUANTITY_MAX,
+        n_bidders, lot, floor, rate_scaled, _RATE_SCALE, PRICE_MAX_CENTS, QUANTITY_MAX, LEVELS_MAX,
     )
     if code != _kernels.OK:
         raise _bad_bid(arrays, rules, code, int(bad))
     rejected = total - total_qualified
     qty = arrays.quantity
 
-    # Per-bidder limits, then cut each bidder's lowest-priced lots down to its limit.
-    rooms = [rules.holding_room.get(name) for name in arrays.bidder_names] if rules.holding_room else []
+    # Per-bidder limits, then cut each bidder's lowest-priced lots down to its limit: it keeps its
+    # highest-priced lots, `limit` in all (at or above any price, the lesser of that and what it bid there).
+    rooms = list(map(rules.holding_room.get, arrays.bidder_names)) if rules.holding_room else []
     limit = _bidder_limits(rules, base, types, rooms)
     over = wanted > limit
+    limit = np.maximum(limit, 0)  # a negative purchase share still cuts only what was bid
+    kept = np.minimum(wanted, limit)
     trimmed: dict[str, int] = {}
-    q = qty
-    kept = wanted
-    cut_at = np.array([], dtype=np.int64)
-    cut_by = np.array([], dtype=np.int64)
+    cut_price = cut_q = np.array([], dtype=np.int64)
     if over.any():
-        q, cut_at, cut_q = _kernels.trim(arrays.bidder, usd, qty, floor, limit, over, highest)
-        cut_by = qty[cut_at] - cut_q
-        kept = wanted - _sum_by(arrays.bidder[cut_at], cut_by, n_bidders)
-        trimmed = {arrays.bidder_names[i]: int(wanted[i] - kept[i]) for i in np.flatnonzero(over)}
+        cut_price, cut_q = _kernels.trim(arrays.bidder, usd, qty, floor, limit, over)
+        cut = np.flatnonzero(over)
+        names = [arrays.bidder_names[i] for i in cut.tolist()]
+        trimmed = dict(zip(names, (wanted - kept)[cut].tolist(), strict=True))
 
     # Demand by price level: a histogram over the prices bid, not a sort of the bids. Levels are every cent
     # from the floor to the highest bid (or, for an extreme spread, the distinct prices bid).
     span = highest - floor + 1
     if highest < 0:
         levels = np.array([], dtype=np.int64)
-        demand_at = as_bid = np.array([], dtype=np.int64)
+        as_bid = np.array([], dtype=np.int64)
     elif span <= LEVELS_MAX:
         levels = np.arange(floor, highest + 1, dtype=np.int64)
-        if span <= _kernels.SCAN_LEVELS:
-            as_bid = scanned[:span]
-            demand_at = as_bid.copy()
-            np.subtract.at(demand_at, usd[cut_at] - floor, cut_by)
-        else:
-            as_bid = _kernels.histogram(usd, qty, floor, span)
-            demand_at = _kernels.histogram(usd, q, floor, span)
+        as_bid = scanned
     else:
         qual = np.flatnonzero(usd >= floor)
         levels, level_of = np.unique(usd[qual], return_inverse=True)
-        demand_at = np.bincount(level_of, weights=q[qual], minlength=len(levels)).astype(np.int64)
         as_bid = np.bincount(level_of, weights=qty[qual], minlength=len(levels)).astype(np.int64)
+    demand_at = as_bid.copy()  # what stays bid after the limit cuts
+    np.subtract.at(demand_at, np.searchsorted(levels, cut_price), cut_q)
     demand_ge = np.cumsum(demand_at[::-1])[::-1]  # allowances bid at or above each level
 
     # Supply at each level, in whole lots; the CCR joins only if demand at or above its trigger exceeds the base.
@@ -297,7 +292,9 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
         p_star = int(levels[k])
         above = int(demand_ge[k + 1]) if k + 1 < len(levels) else 0
         cap_here = int(cap[k])
-        awards, tied = _kernels.fill_above(arrays.bidder, usd, q, p_star, n_bidders)
+        bid_above, bid_at = _kernels.fill(arrays.bidder, usd, qty, p_star, n_bidders)
+        awards = np.minimum(bid_above, limit)  # every lot kept above the price is filled
+        tied = np.minimum(bid_above + bid_at, limit) - awards  # allowances each bidder keeps at the price
         if above == 0 and cap_here == 0:
             settlement, sold = None, 0  # nothing on offer at any price
         elif above >= cap_here:
@@ -309,7 +306,8 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
         else:
             settlement = p_star
             tie_price = p_star
-            tie_order = _split_tie(arrays, tied, q, (cap_here - above) // lot, lot, awards, rules.seed)
+            room_lots = (cap_here - above) // lot
+            tie_order = _split_tie(arrays.bidder_names, tied, room_lots, lot, awards, rules.seed)
             sold = cap_here
 
     ccr_sold = max(0, sold - base_cap) if ccr_cap else 0
@@ -329,7 +327,8 @@ def clear(bids: Sequence[Bid] | BidArrays, supply: Sequence[Tranche], rules: Cle
         unsold_by_cat["ccr"] = ccr_cap - ccr_sold
 
     median, mean = _bid_stats(levels, as_bid)
-    awarded = {arrays.bidder_names[i]: int(awards[i]) for i in np.flatnonzero(awards)}
+    won = np.flatnonzero(awards)
+    awarded = dict(zip([arrays.bidder_names[i] for i in won.tolist()], awards[won].tolist(), strict=True))
     return AuctionResult(
         settlement_price_cents=settlement,
         offered=offered,
@@ -430,35 +429,38 @@ def _bidder_limits(rules: ClearingRules, base: int, types: np.ndarray, rooms: Se
 
 
 def _split_tie(
-    arrays: BidArrays,
+    names: Sequence[str],
     tied: np.ndarray,
-    q: np.ndarray,
     room_lots: int,
     lot: int,
     awards: np.ndarray,
     seed: int,
 ) -> tuple[str, ...]:
-    """Share `room_lots` lots among the bids tied at the settlement price: pro rata to each bidder's tied lots,
-    rounded down, then one lot at a time in a seeded random order (Q-2 r.46.1 s.61.5)."""
-    tied_bidders = np.unique(arrays.bidder[tied])
+    """Share `room_lots` lots among the bidders with allowances `tied` at the settlement price: pro rata to
+    their tied lots, rounded down, then one lot at a time in a seeded random order (Q-2 r.46.1 s.61.5)."""
+    tied_bidders = np.flatnonzero(tied)
     # A stable order that does not depend on the order bids were submitted in: by bidder name.
-    names = [arrays.bidder_names[i] for i in tied_bidders]
-    tied_bidders = tied_bidders[np.argsort(names, kind="stable")]
-    want = _sum_by(arrays.bidder[tied], q[tied] // lot, len(arrays.bidder_names))[tied_bidders]
-    share = (want * room_lots) // int(want.sum())
-    left = room_lots - int(share.sum())
-    order = np.random.default_rng(seed).permutation(len(tied_bidders))
+    tied_names = [names[i] for i in tied_bidders.tolist()]
+    by_name = np.argsort(tied_names, kind="stable")
+    tied_bidders = tied_bidders[by_name]
+    tied_names = [tied_names[k] for k in by_name.tolist()]
+    want = tied[tied_bidders] // lot
+    share_lots = (want * room_lots) // int(want.sum())
+    left = room_lots - int(share_lots.sum())
+    # Python lists for the lot-by-lot loop below (numpy scalars are slow one at a time).
+    share, want_lots = share_lots.tolist(), want.tolist()
+    order = np.random.default_rng(seed).permutation(len(tied_bidders)).tolist()
     while left > 0:  # fewer lots are left than bidders are tied, so one pass suffices unless shares are full
         progressed = False
         for k in order:
-            if left and share[k] < want[k]:
+            if left and share[k] < want_lots[k]:
                 share[k] += 1
                 left -= 1
                 progressed = True
         if not progressed:  # cannot happen while room < tied demand; guards the loop
             break
-    awards[tied_bidders] += share * lot
-    return tuple(arrays.bidder_names[tied_bidders[k]] for k in order)
+    awards[tied_bidders] += np.array(share, dtype=np.int64) * lot
+    return tuple(tied_names[k] for k in order)
 
 
 def _step_price(rules: ClearingRules, below: int, above: int) -> int:
@@ -515,8 +517,3 @@ def _bid_stats(levels: np.ndarray, as_bid: np.ndarray) -> tuple[int | None, floa
     median = int(levels[np.searchsorted(cum, (int(cum[-1]) + 1) // 2)])
     mean = float((levels.astype(np.float64) * as_bid).sum() / cum[-1])
     return median, mean
-
-
-def _sum_by(keys: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """Sum of `values` per key (exact: lot counts stay far below 2**53)."""
-    return np.bincount(keys, weights=values, minlength=size).astype(np.int64)
