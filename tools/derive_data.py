@@ -114,6 +114,78 @@ def consignment_annual(shared: Path) -> list[dict[str, object]]:
         ]
 
 
+def allocation_projection(shared: Path) -> list[dict[str, object]]:
+    """Free allocation of the vintages after the shipped history (CA 2019-2030; QC 2019-2030), by group."""
+    edu: dict[tuple[int, str], int] = defaultdict(int)
+    for r in csv.DictReader(open(shared / "wci/ca_electricity_allocations_by_utility.csv", encoding="utf-8")):
+        if r["allocation_tco2e"]:
+            group = "iou" if r["utility_type"] == "IOU" else "pou"
+            edu[(int(r["year"]), group)] += int(float(r["allocation_tco2e"]))
+    arb: dict[tuple[int, str], float] = {}
+    for r in csv.DictReader(open(shared / "wci/ca_allocation_projection_arb_2018_digitized.csv", encoding="utf-8")):
+        arb[(int(r["year"]), r["component"])] = float(r["value_mtco2e"])
+    budgets = {(r["jurisdiction"], int(r["year"])): round(float(r["annual_budget_mtco2e"]) * 1_000_000)
+               for r in csv.DictReader(open(shared / "wci/wci_annual_budgets.csv", encoding="utf-8"))}
+    qc_final: dict[int, int] = {}
+    for r in csv.DictReader(open(shared / "wci/qc_allocations.csv", encoding="utf-8")):
+        qc_final[int(r["emissions_year"])] = int(float(r["cumulative_allocation_tco2e"]))
+    util = "CARB electricity allocation workbook (EDU allocations 2013-2030) via Near Zero WCI-RULES input workbook"
+    chart = "CARB 2018 allocation chart ('ARB allocs to 2030', digitized, +/- 0.01 M)"
+    rows: list[dict[str, object]] = []
+    for year in range(2019, 2031):
+        iou, pou = edu[(year, "iou")], edu[(year, "pou")]
+        elec_gas = round(arb[(year, "electricity_and_natural_gas_supplier_allocation")] * 1_000_000)
+        rows += [
+            {"jurisdiction": "CA", "vintage": year, "allocation_group": "electrical_distribution_utility_iou",
+             "allocation_allowances": iou, "basis": "published", "source": f"{util} (investor-owned utilities)"},
+            {"jurisdiction": "CA", "vintage": year, "allocation_group": "electrical_distribution_utility_pou",
+             "allocation_allowances": pou, "basis": "published",
+             "source": f"{util} (publicly owned utilities and cooperatives)"},
+            {"jurisdiction": "CA", "vintage": year, "allocation_group": "natural_gas_supplier",
+             "allocation_allowances": elec_gas - iou - pou, "basis": "estimate",
+             "source": f"{chart}: electricity and natural-gas allocation less the published EDU allocation"},
+            {"jurisdiction": "CA", "vintage": year, "allocation_group": "industrial_and_other",
+             "allocation_allowances": round(arb[(year, "industrial_and_other_allocation_estimate")] * 1_000_000),
+             "basis": "estimate", "source": f"{chart}: industrial and other allocation estimate"},
+        ]
+        share = qc_final[2017] / budgets[("QC", 2017)]
+        rows.append({"jurisdiction": "QC", "vintage": year, "allocation_group": "all_emitters",
+                     "allocation_allowances": round(share * budgets[("QC", year)]), "basis": "assumption",
+                     "source": "openets assumption: the 2017 final allocation's share of the 2017 budget (30.8%) times "
+                               "the year's budget (no published Québec projection in the source data)"})
+    return rows
+
+
+def covered_emissions(shared: Path) -> list[dict[str, object]]:
+    """Covered emissions of California and Québec by year, from the compliance reports (2013-2016) and CARB's
+    mandatory reporting (California 2017-2020)."""
+    rows: list[dict[str, object]] = []
+    for r in csv.DictReader(open(shared / "wci/wci_covered_emissions_2013_2016.csv", encoding="utf-8")):
+        rows.append({"jurisdiction": r["jurisdiction"], "year": int(r["year"]),
+                     "covered_emissions": round(float(r["covered_emissions_mtco2e"]) * 1_000_000),
+                     "source": ("CARB annual compliance reports" if r["jurisdiction"] == "CA" else "MELCC RSPEDE reports")
+                     + " via Near Zero WCI-RULES input workbook (Oct 2018)"})
+    for r in csv.DictReader(open(shared / "wci/ca_mrr_covered_emissions_2013_2020.csv", encoding="utf-8")):
+        if int(r["year"]) >= 2017:
+            rows.append({"jurisdiction": "CA", "year": int(r["year"]),
+                         "covered_emissions": round(float(r["covered_emissions_mtco2e"]) * 1_000_000),
+                         "source": f"CARB mandatory GHG reporting, {r['carb_file']} (covered emissions)"})
+    rows.sort(key=lambda r: (str(r["jurisdiction"]), int(r["year"])))  # type: ignore[call-overload]
+    return rows
+
+
+def offsets_quarterly(shared: Path) -> list[dict[str, object]]:
+    """Offset credits in private hands or already surrendered, at the end of each quarter (CIR)."""
+    held: dict[str, int] = defaultdict(int)
+    for r in csv.DictReader(open(shared / "wci/wci_cir_holdings_quarterly.csv", encoding="utf-8")):
+        private = r["account_group"] == "entity" or r["account_type"] == "retirement"
+        if r["instrument_class"] == "offset" and private and r["quantity_tco2e"]:
+            held[r["quarter"]] += round(float(r["quantity_tco2e"]))
+    return [{"quarter": q, "offsets_private_or_retired": held[q],
+             "source": "CARB/MELCC Compliance Instrument Report of the quarter (entity accounts plus the retirement "
+                       "account) via Near Zero WCI-RULES CIR workbook"} for q in sorted(held)]
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -132,6 +204,9 @@ def main() -> None:
         ("wci_auction_history_2012_2018.csv", auction_history(args.shared)),
         ("wci_auction_settlements_2012_2018.csv", auction_settlements(args.shared)),
         ("wci_consignment_annual_2013_2018.csv", consignment_annual(args.shared)),
+        ("wci_free_allocation_projection_2019_2030.csv", allocation_projection(args.shared)),
+        ("wci_covered_emissions_2013_2020.csv", covered_emissions(args.shared)),
+        ("wci_offsets_quarterly_2014_2018.csv", offsets_quarterly(args.shared)),
     ):
         print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 

@@ -520,6 +520,10 @@ class Rulebook(_Frozen):
     compliance: Compliance | None = None
     holding_limit: HoldingLimit | None = None
     holdings: Holdings | None = None
+    consignment: dict[StrictStr, FractionSeries] = Field(
+        default_factory=dict,
+        description="the least share of each allocation group's free allocation that must be consigned to auction",
+    )
     members: tuple[Membership, ...] = ()
 
     @model_validator(mode="after")
@@ -985,6 +989,16 @@ class Program(_Frozen):
         if auction is None or auction.advance_share is None or year not in auction.advance_share.values:
             return 0
         return floor_int(auction.advance_share.values[year] * budget)
+
+    def consignment_share(self, jurisdiction: str, group: str, year: int) -> Decimal:
+        """The least share of `group`'s free allocation of `year` consigned to auction (`[consignment.GROUP]`);
+        0 where the rulebook sets none (the group keeps its allowances)."""
+        self._check_jurisdiction(jurisdiction)
+        if self.is_linkage:
+            return self._member(jurisdiction).consignment_share(jurisdiction, group, year)
+        series = self.rulebook.consignment.get(group)
+        value = series.get(year) if series is not None else None
+        return Decimal(0) if value is None else value
 
     def unsold_rules(self, jurisdiction: str) -> UnsoldRules:
         """What becomes of `jurisdiction`'s unsold auction allowances (`[auction.unsold]` of its rulebook)."""
