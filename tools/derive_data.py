@@ -186,6 +186,44 @@ def offsets_quarterly(shared: Path) -> list[dict[str, object]]:
                        "account) via Near Zero WCI-RULES CIR workbook"} for q in sorted(held)]
 
 
+def supply_events(shared: Path) -> list[dict[str, object]]:
+    """Private supply that no auction or allocation rule produces: Québec early-action allowances, Ontario's net
+    flow into California and Québec holdings when it left, and the retirements that answered it."""
+    early = 0
+    for r in csv.DictReader(open(shared / "wci/wci_cir_holdings_quarterly.csv", encoding="utf-8")):
+        if r["quarter"] == "2014Q4" and r["instrument_type"] == "qc_early_action_allowance_nonvintage" and r["quantity_tco2e"]:
+            early += round(float(r["quantity_tco2e"]))
+    ontario = "Near Zero WCI-RULES model documentation §2.5.3-2.6 (secondary; shared RULES.md 'Other rules')"
+    rows: list[dict[str, object]] = [
+        {"jurisdiction": "QC", "year": 2014, "allowances": early, "kind": "qc_early_action", "basis": "reported",
+         "source": "Compliance Instrument Report 2014Q4: Québec early-action allowances in entity accounts (CIR workbook)"},
+        {"jurisdiction": "CA", "year": 2018, "allowances": 11_340_792, "kind": "ontario_net_flow", "basis": "reported",
+         "source": f"{ontario}: Ontario instruments left in California holdings after its exit (answered by CA's retirement)"},
+        {"jurisdiction": "QC", "year": 2018, "allowances": 1_846_175, "kind": "ontario_net_flow", "basis": "reported",
+         "source": f"{ontario}: Ontario instruments left in Québec holdings after its exit (answered by QC's retirement)"},
+        {"jurisdiction": "QC", "year": 2019, "allowances": -1_846_175, "kind": "ontario_retirement",
+         "basis": "timing assumed", "source": f"{ontario}: Québec retired 1,846,175 vintage-2017 allowances; year assumed"},
+    ]
+    share, rest = divmod(11_340_792, 10)
+    for year in range(2021, 2031):
+        rows.append({"jurisdiction": "CA", "year": year, "allowances": -(share + (rest if year == 2030 else 0)),
+                     "kind": "ontario_retirement", "basis": "split assumed",
+                     "source": f"{ontario}: California retired 11,340,792 allowances of vintages 2021-2030; an equal split "
+                               "over the vintages is assumed"})
+    return rows
+
+
+def qc_allocation_events(shared: Path) -> list[dict[str, object]]:
+    """Québec's free allocation as distributed: the initial allocation and each true-up, with its date."""
+    return [
+        {"jurisdiction": "QC", "vintage": int(r["emissions_year"]), "event": r["allocation_event"],
+         "date": r["allocation_date"], "allowances": int(float(r["allocation_on_date_tco2e"])),
+         "date_is_estimate": "estimated" in r["note"],
+         "source": "MELCC allocation notices via Near Zero WCI-RULES input workbook (Oct 2018), sheet 'QC alloc data full'"}
+        for r in csv.DictReader(open(shared / "wci/qc_allocations.csv", encoding="utf-8"))
+    ]
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -207,6 +245,8 @@ def main() -> None:
         ("wci_free_allocation_projection_2019_2030.csv", allocation_projection(args.shared)),
         ("wci_covered_emissions_2013_2020.csv", covered_emissions(args.shared)),
         ("wci_offsets_quarterly_2014_2018.csv", offsets_quarterly(args.shared)),
+        ("wci_supply_events.csv", supply_events(args.shared)),
+        ("wci_qc_allocation_events_2013_2018.csv", qc_allocation_events(args.shared)),
     ):
         print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 

@@ -302,6 +302,12 @@ class OfferSchedule:
             self._unsold[j].append(_Lot(index, vintage, fresh))
         self._unsold[j].sort(key=lambda lot: (lot.since, lot.vintage))
 
+    @property
+    def advance_unsold(self) -> dict[tuple[str, int], int]:
+        """Advance allowances that went unsold, by (jurisdiction, vintage): they join the current auctions of
+        their vintage year."""
+        return dict(self._advance_unsold)
+
     def unsold(self, jurisdiction: str) -> dict[int, int]:
         """State-owned allowances unsold and waiting in `jurisdiction`'s auction holding account, by vintage."""
         out: dict[int, int] = {}

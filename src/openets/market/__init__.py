@@ -1,0 +1,1 @@
+"""Simulation: supply-demand balance (and, later, prices and agents)."""
