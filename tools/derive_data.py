@@ -224,6 +224,18 @@ def qc_allocation_events(shared: Path) -> list[dict[str, object]]:
     ]
 
 
+def peer_default(shared: Path) -> list[dict[str, object]]:
+    """The peer model's (WCI-RULES v1.0.3) annual results on its default scenario, for comparison only."""
+    keep = ("covered_emissions_mtco2e", "allowances_vintaged_supplied_mtco2e", "allowances_nonvintaged_supplied_mtco2e",
+            "offsets_supplied_mtco2e", "private_supply_total_mtco2e", "bank_cumulative_mtco2e",
+            "reserve_sales_cumulative_mtco2e", "unsold_current_auction_holding_mtco2e")
+    return [
+        {"year": int(r["year"]), "jurisdiction": r["jurisdiction"], **{k: r[k] for k in keep}}
+        for r in csv.DictReader(open(shared / "wci/peer_wci_rules_default_annual.csv", encoding="utf-8"))
+        if r["year"] != "2012"
+    ]
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -247,6 +259,7 @@ def main() -> None:
         ("wci_offsets_quarterly_2014_2018.csv", offsets_quarterly(args.shared)),
         ("wci_supply_events.csv", supply_events(args.shared)),
         ("wci_qc_allocation_events_2013_2018.csv", qc_allocation_events(args.shared)),
+        ("peer_wci_rules_default_annual.csv", peer_default(args.shared)),
     ):
         print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 
