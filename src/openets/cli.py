@@ -25,6 +25,9 @@ def _mount() -> None:
     app.add_typer(rules_app, name="rules", help="Rulebooks: list, show and check programs.")
     app.add_typer(registry_app, name="registry", help="The registry ledger of allowances and offsets.")
     app.add_typer(auction_app, name="auction", help="Auctions: price schedules and clearing.")
+    from openets.market.cli import supply
+
+    app.command(name="supply", help="Supply-demand balance and bank of a linked market, year by year.")(supply)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,6 +65,7 @@ class YearBalance:
     bank: int  # year-end, after reserve sales; never negative
     bank_before_reserve_sales: int
     unsold_state: int  # state-owned allowances unsold and held by the state at year end (current and advance)
+    unsold_advance: int  # of which advance allowances waiting for their vintage's current auctions
     to_reserve: int  # unsold allowances moved to the reserve this year
     by_jurisdiction: dict[str, dict[str, int]]
 
@@ -85,6 +86,8 @@ class YearBalance:
             "bank_before_reserve_sales_mt": round(self.bank_before_reserve_sales / mt, 6),
             "reserve_sales_mt": round(self.reserve_sales / mt, 6),
             "unsold_state_mt": round(self.unsold_state / mt, 6),
+            "unsold_current_mt": round((self.unsold_state - self.unsold_advance) / mt, 6),
+            "unsold_advance_mt": round(self.unsold_advance / mt, 6),
             "to_reserve_mt": round(self.to_reserve / mt, 6),
             "by_jurisdiction": {
                 j: {k: round(v / mt, 6) for k, v in parts.items()} for j, parts in self.by_jurisdiction.items()
@@ -124,6 +127,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     offsets_by_year = dict.fromkeys(years, 0)
     to_reserve = dict.fromkeys(years, 0)
     unsold_state = dict.fromkeys(years, 0)
+    unsold_advance = dict.fromkeys(years, 0)
     consigned_offered: dict[tuple[str, int], int] = {}
     offsets_seen = offsets_private_or_retired()
 
@@ -161,6 +165,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
                     quantity for (jj, vintage), quantity in schedule.advance_unsold.items() if jj == j and vintage > y
                 )
                 unsold_state[y] += sum(schedule.unsold(j).values()) + waiting_advance
+                unsold_advance[y] += waiting_advance
         offsets_by_year[max(y, first_year)] += _offsets(program, jurisdictions, y, q, scenario, emissions, offsets_seen)
 
     # Free allocation reaches private accounts when it is distributed (Québec's initial allocations and true-ups
@@ -205,6 +210,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
                 bank=bank,
                 bank_before_reserve_sales=bank - sales_total,
                 unsold_state=unsold_state[y],
+                unsold_advance=unsold_advance[y],
                 to_reserve=to_reserve[y],
                 by_jurisdiction={j: {"emissions": emissions[(j, y)], "allowances": allowances[(j, y)]} for j in jurisdictions},
             )

@@ -1,0 +1,159 @@
+"""`openets supply`: the supply-demand balance and bank of a linked market, year by year, under a scenario."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from openets.errors import InputError
+from openets.market.supply import Balance, Scenario, balance, read_emissions_csv
+from openets.rules.load import load_program
+
+COLUMNS = ("year", "emissions_mt", "supply_mt", "allowances_mt", "offsets_mt", "reserve_sales_mt", "bank_mt",
+           "bank_before_reserve_sales_mt", "unsold_state_mt", "unsold_current_mt", "unsold_advance_mt", "to_reserve_mt",
+           "emissions_projected")
+
+
+def supply(
+    program: Annotated[str, typer.Argument(help="Program id: wci, california or quebec.")],
+    emissions_from: Annotated[
+        int | None, typer.Option("--emissions-from", help="First year projected with the growth rate (earlier: history).")
+    ] = None,
+    emissions_growth: Annotated[
+        float, typer.Option("--emissions-growth", help="Yearly growth of projected emissions; -0.02 = -2% a year.")
+    ] = 0.0,
+    emissions_csv: Annotated[
+        str | None, typer.Option("--emissions-csv", help="Custom series: CSV with jurisdiction,year,emissions_mt.")
+    ] = None,
+    unsold: Annotated[
+        list[str] | None,
+        typer.Option("--unsold", help="YEAR-YEAR:SHARE, e.g. 2019-2020:0.5: that share of every auction goes unsold."),
+    ] = None,
+    offsets_of_limit: Annotated[
+        float, typer.Option("--offsets-of-limit", help="Offsets used, as a share of the offset limit (0.75 = 75%).")
+    ] = 0.75,
+    to_year: Annotated[int, typer.Option("--to", help="Last year (at most 2030).")] = 2030,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    plot: Annotated[str | None, typer.Option("--plot", help="Write a PNG chart of supply, emissions and bank.")] = None,
+) -> None:
+    """Supply, emissions and bank year by year; when the bank runs out; reserve sales it would need."""
+    if as_json and as_csv:
+        msg = "--json and --csv both given; choose one output format"
+        raise InputError(msg)
+    scenario = Scenario(
+        emissions_from=emissions_from,
+        emissions_growth=emissions_growth,
+        emissions=read_emissions_csv(emissions_csv) if emissions_csv else {},
+        unsold=parse_unsold(unsold or []),
+        offsets_of_limit=offsets_of_limit,
+        last_year=to_year,
+    )
+    result = balance(load_program(program), scenario)
+    if plot:
+        write_plot(result, plot)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+    elif as_csv:
+        typer.echo(to_csv(result), nl=False)
+    else:
+        print_table(result)
+
+
+def parse_unsold(items: list[str]) -> dict[int, float]:
+    """`--unsold 2019-2020:0.5` (or `2019:0.5`) as {2019: 0.5, 2020: 0.5}."""
+    out: dict[int, float] = {}
+    for item in items:
+        match = re.fullmatch(r"\s*(\d{4})(?:-(\d{4}))?:([0-9.]+)\s*", item)
+        if match is None:
+            msg = f"--unsold {item!r} is malformed; write FIRST-LAST:SHARE, e.g. 2019-2020:0.5"
+            raise InputError(msg)
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first:
+            msg = f"--unsold {item!r}: {last} is before {first}; write the earlier year first"
+            raise InputError(msg)
+        try:
+            share = float(match.group(3))
+        except ValueError:
+            msg = f"--unsold {item!r}: {match.group(3)!r} is not a share; write e.g. 0.5"
+            raise InputError(msg) from None
+        for year in range(first, last + 1):
+            out[year] = share
+    return out
+
+
+def to_csv(result: Balance) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for year in result.years:
+        row = year.as_dict()
+        writer.writerow([row[c] for c in COLUMNS])
+    return buffer.getvalue()
+
+
+def print_table(result: Balance) -> None:
+    console = Console() if Console().is_terminal else Console(width=160)
+    table = Table(title=f"{result.program}: supply, emissions and bank (million allowances)")
+    for name in ("year", "emissions", "allowances", "offsets", "supply", "reserve sales", "bank", "unsold (state)"):
+        table.add_column(name, justify="right")
+    for y in result.years:
+        d = y.as_dict()
+        table.add_row(
+            f"{y.year}{'*' if y.emissions_projected else ''}",
+            *(f"{d[k]:.1f}" for k in ("emissions_mt", "allowances_mt", "offsets_mt", "supply_mt", "reserve_sales_mt",
+                                      "bank_mt", "unsold_state_mt")),
+        )
+    console.print(table)
+    exhausted = result.bank_exhausted_year
+    console.print(
+        "* projected emissions. The bank "
+        + (f"would run out in {exhausted} without reserve sales." if exhausted else "does not run out in these years."),
+        markup=False,
+    )
+
+
+def write_plot(result: Balance, path: str) -> None:
+    """A PNG of private supply, covered emissions and the year-end bank."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        msg = f"--plot {path!r}: write a .png file name"
+        raise InputError(msg)
+    if not target.parent.exists():
+        msg = f"--plot {path!r}: folder {str(target.parent)!r} does not exist; create it or choose another path"
+        raise InputError(msg)
+    years = [y.year for y in result.years]
+    mt = 1_000_000
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    ax.bar(years, [y.bank / mt for y in result.years], color="#9ecae1", label="bank (year end)")
+    ax.plot(years, [y.supply / mt for y in result.years], color="#08519c", marker="o", label="private supply")
+    ax.plot(years, [y.emissions / mt for y in result.years], color="#a50f15", marker="s", label="covered emissions")
+    sales = [y.reserve_sales / mt for y in result.years]
+    if any(sales):
+        ax.bar(years, sales, bottom=[y.bank / mt for y in result.years], color="#fd8d3c", label="reserve sales")
+    projected = [y.year for y in result.years if y.emissions_projected]
+    if projected:
+        ax.axvspan(min(projected) - 0.5, max(projected) + 0.5, color="#f0f0f0", zorder=0, label="projected emissions")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{result.program}: supply, emissions and bank")
+    ax.set_ylabel("million allowances (tCO2e)")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(target)
+    plt.close(fig)
