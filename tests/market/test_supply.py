@@ -132,6 +132,14 @@ def test_a_custom_emissions_series_replaces_history_and_projection(wci_module, t
         read_emissions_csv(path)
 
 
+def test_growth_can_differ_by_jurisdiction(wci_module):
+    result = balance(wci_module, Scenario(emissions_from=2017, emissions_growth={"CA": -0.02, "QC": 0.0}))
+    y2018 = {y.year: y for y in result.years}[2018].by_jurisdiction
+    # Reported 2016: CA 324,069,019 and QC 58,288,185 (compliance reports); two years at -2% and 0%.
+    assert y2018["CA"]["emissions"] == round(round(324_069_019 * 0.98) * 0.98)
+    assert y2018["QC"]["emissions"] == 58_288_185
+
+
 def test_bad_scenarios_say_what_to_fix(wci_module):
     with pytest.raises(InputError, match="unsold share for 2019 is 1.5"):
         balance(wci_module, Scenario(unsold={2019: 1.5}))
@@ -167,6 +175,7 @@ def test_cli_json_has_the_documented_fields(tmp_path):
         (["--unsold", "2019-2020"], "--unsold '2019-2020' is malformed; write FIRST-LAST:SHARE"),
         (["--unsold", "2020-2019:0.5"], "2019 is before 2020"),
         (["--json", "--csv"], "choose one output format"),
+        (["--emissions-growth", "CA=-0.02"], "--emissions-growth 'CA=-0.02' is malformed"),
         (["--plot", "/nonexistent/dir/x.png"], "does not exist"),
         (["--emissions-csv", "/nonexistent.csv"], "cannot read the emissions file"),
     ],

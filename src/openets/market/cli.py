@@ -28,8 +28,12 @@ def supply(
         int | None, typer.Option("--emissions-from", help="First year projected with the growth rate (earlier: history).")
     ] = None,
     emissions_growth: Annotated[
-        float, typer.Option("--emissions-growth", help="Yearly growth of projected emissions; -0.02 = -2% a year.")
-    ] = 0.0,
+        str,
+        typer.Option(
+            "--emissions-growth",
+            help="Yearly growth of projected emissions: -0.02 = -2% a year, or one per jurisdiction: CA:-0.02,QC:-0.01.",
+        ),
+    ] = "0",
     emissions_csv: Annotated[
         str | None, typer.Option("--emissions-csv", help="Custom series: CSV with jurisdiction,year,emissions_mt.")
     ] = None,
@@ -51,7 +55,7 @@ def supply(
         raise InputError(msg)
     scenario = Scenario(
         emissions_from=emissions_from,
-        emissions_growth=emissions_growth,
+        emissions_growth=parse_growth(emissions_growth),
         emissions=read_emissions_csv(emissions_csv) if emissions_csv else {},
         unsold=parse_unsold(unsold or []),
         offsets_of_limit=offsets_of_limit,
@@ -66,6 +70,22 @@ def supply(
         typer.echo(to_csv(result), nl=False)
     else:
         print_table(result)
+
+
+def parse_growth(text: str) -> float | dict[str, float]:
+    """`-0.02` (every jurisdiction) or `CA:-0.02,QC:-0.01` (one rate each; unnamed jurisdictions stay flat)."""
+    hint = "write a rate such as -0.02, or one per jurisdiction such as CA:-0.02,QC:-0.01"
+    try:
+        if ":" not in text:
+            return float(text)
+        rates: dict[str, float] = {}
+        for part in text.split(","):
+            name, rate = part.split(":")
+            rates[name.strip()] = float(rate)
+        return rates
+    except ValueError:
+        msg = f"--emissions-growth {text!r} is malformed; {hint}"
+        raise InputError(msg) from None
 
 
 def parse_unsold(items: list[str]) -> dict[int, float]:

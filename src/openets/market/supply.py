@@ -118,6 +118,17 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     """The supply-demand balance of `program` (wci, california or quebec) under `scenario`, year by year."""
     scenario = scenario or Scenario()
     _check(scenario)
+    members = [j for j in program.jurisdictions if program.vintages(j)]
+    try:
+        for j in members:
+            program.unsold_rules(j)
+            program.auction_quarters(j, 2020)
+    except InputError:
+        msg = (
+            f"openets supply needs an auction offer schedule ([auction.first_auction] and [auction.unsold] in the "
+            f"rulebook): it covers wci, california and quebec; {program.id}'s balance is not built yet"
+        )
+        raise InputError(msg) from None
     schedule = OfferSchedule(program, consignment=_consignment(program))
     jurisdictions = schedule.jurisdictions
     first_year = min(min(program.vintages(j)) for j in jurisdictions)
@@ -318,13 +329,19 @@ def _offsets(
     emissions: Mapping[tuple[str, int], int],
     seen: Mapping[str, int],
 ) -> int:
-    """Offsets reaching private hands in a quarter: the reported change while reports exist, then the scenario's
-    share of the offset limit applied to the year's emissions, a quarter per quarter."""
+    """Offsets reaching private hands in a quarter: the reported change while reports exist (a single member of
+    the linked market takes its share of the market's covered emissions), then the scenario's share of the offset
+    limit applied to the year's emissions, a quarter per quarter."""
     name = f"{year}Q{quarter}"
     if name in seen:
         quarters = sorted(seen)
         i = quarters.index(name)
-        return seen[name] - (seen[quarters[i - 1]] if i else 0)
+        reported = seen[name] - (seen[quarters[i - 1]] if i else 0)
+        # The reports count the linked market's offsets; one member alone gets its share of covered emissions.
+        market = {j: covered_emissions(j).get(year, 0) for j in ("CA", "QC")}
+        ours = sum(market.get(j, 0) for j in jurisdictions)
+        total = sum(market.values())
+        return reported if ours == total or total == 0 else reported * ours // total
     if (year, quarter) <= LAST_RECORDED or year < 2013:
         return 0  # before the first report (offsets reached private hands from 2014Q2, which carries them)
     total = Decimal(0)
