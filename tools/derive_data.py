@@ -56,10 +56,15 @@ def free_allocation(shared: Path) -> list[dict[str, object]]:
     final: dict[int, int] = {}
     for r in csv.DictReader(open(shared / "wci/qc_allocations.csv", encoding="utf-8")):
         final[int(r["emissions_year"])] = int(float(r["cumulative_allocation_tco2e"]))  # rows are in event order
-    for year in range(2013, 2019):
+    for year in range(2013, 2018):
         rows.append({"jurisdiction": "QC", "vintage": year, "allocation_group": "all_emitters",
                      "allocation_allowances": final[year],
                      "source": "MELCC allocation notices via Near Zero WCI-RULES input workbook (Oct 2018): cumulative after the last true-up listed"})
+    # 2018: only the January issue is in the source; it is 75% of the estimated total (MDDELCC allocation page).
+    rows.append({"jurisdiction": "QC", "vintage": 2018, "allocation_group": "all_emitters",
+                 "allocation_allowances": round(final[2018] / 0.75),
+                 "source": "estimate: the January 2018 issue of 13,506,240 (MELCC notice via Near Zero WCI-RULES input "
+                           "workbook) is 75% of the estimated total (MDDELCC allocation page); the true-up was published after the source"})
     return rows
 
 

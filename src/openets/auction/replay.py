@@ -59,8 +59,8 @@ CAUSES: dict[tuple[str, str, str, int], str] = {
         "reserve, advance share and final allocation plus the unsold advance allowances"
     ),
     ("QC", "current", "state_owned", 2018): (
-        "the shipped 2018 allocation is the initial one only (its true-up was published after the source; the "
-        "2013-2017 true-ups added 4.8-5.4 M each), so the rules' figure is too high by about that much"
+        "the shipped 2018 allocation is an estimate (the January 2018 issue is 75% of the estimated total, MDDELCC; the "
+        "true-up was published after the source), and the rules' offer comes out 0.3% above the record"
     ),
 }
 NO_RULEBOOK = "no Ontario rulebook ships (O. Reg. 144/16 caps were not found)"

@@ -33,15 +33,13 @@ CAUSES: dict[str, str] = {
     "apcr_2019": "The peer's California supply 2021-2030 is 2.273 M a year below budget less the October-2017 APCR "
     "quantities, i.e. it puts the April-2019 amendment's extra 22.7 M into the APCR; openets' rulebook carries the "
     "October-2017 text (§95871(a) Table 8-2).",
-    "qc_2018": "Québec 2018: the shipped 2018 allocation is the initial one (its true-up was published after the source "
-    "data), so openets' rules offer more Québec allowances in 2018Q4 than Québec did.",
     "qc_unsold": "Québec's unsold allowances: openets moves those still unsold 36 months after they were first offered "
     "to the reserve (Q-2 r.46.1 s.54); the peer offers them again until they sell.",
     "ca_unsold": "California's unsold allowances: openets moves those unsold for more than 24 months to the APCR before "
     "each auction (§95911(g)); the peer's timing differs in 2019.",
-    "unexplained": "Not attributed to a rule: Québec's supply 2022-2030 is 0.095 M a year below the peer's (budget "
-    "less the 4% reserve gives openets' figure; the peer's Québec budget or reserve differs by that much), and "
-    "small residuals in 2014, 2016 and 2017.",
+    "unexplained": "Not attributed to a rule: small residuals of California's allowances (2014, 2016, 2017) and "
+    "Québec's (2017-2019, and 0.001 M a year after), from rounding and from allocation figures the two models read "
+    "differently.",
 }
 
 
@@ -95,8 +93,6 @@ def compare(program: Program, result: Balance | None = None) -> list[PeerYear]:
         if year == 2021:
             step["bankruptcy"] = 5.0
             ca_gap -= 5.0
-        if year == 2018:
-            step["qc_2018"], qc_gap = qc_gap, 0.0
         if year in (2019, 2020, 2021):
             step["qc_unsold"], qc_gap = qc_gap, 0.0
         if year == 2019:

@@ -184,17 +184,23 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     # consigned to auction (that counts when it sells).
     distributed = _distributions()
     for j in jurisdictions:
+        rule = program.allocation_distribution(j)
         for y in years:
             if y not in program.vintages(j):
                 continue
-            consigned = consigned_offered.get((j, y), 0)
-            events = distributed.get((j, y))
-            if events is None:
-                allowances[(j, y)] += sum(free_allocation(j, y).values()) - consigned
-                continue
+            total = sum(free_allocation(j, y).values())
+            events = distributed.get((j, y), [])
             for when, quantity in events:
                 count(j, when, quantity)
-            allowances[(j, y)] -= consigned
+            rest = total - sum(quantity for _, quantity in events)
+            if not events and rule is not None:
+                # Not yet distributed: the rulebook's first share in the vintage year, the rest later.
+                first = int((rule.first_share * rest).to_integral_value(ROUND_FLOOR))
+                count(j, y, first)
+                rest -= first
+            if rest:
+                count(j, y + (rule.rest_year_offset if rule is not None else 0), rest)
+            allowances[(j, y)] -= consigned_offered.get((j, y), 0)
     events = _events(jurisdictions)
     for (j, y), quantity in events.items():
         if (j, y) in allowances:

@@ -506,6 +506,16 @@ class Membership(Sourced):
         return self.start <= date(year, 12, 31) and (self.end is None or self.end >= date(year, 1, 1))
 
 
+class AllocationDistribution(Sourced):
+    """When free allocation reaches the entities: `first_share` of the year's estimated allocation on `first_date`
+    (MM-DD) of the vintage year, the rest on `rest_date` of the year `rest_year_offset` later."""
+
+    first_share: Fraction
+    first_date: Annotated[StrictStr, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    rest_date: Annotated[StrictStr, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    rest_year_offset: Annotated[StrictInt, Field(ge=0, le=3)] = 1
+
+
 class Rulebook(_Frozen):
     """One rulebook file, validated: the schema of `rules/programs/*.toml`."""
 
@@ -520,6 +530,7 @@ class Rulebook(_Frozen):
     compliance: Compliance | None = None
     holding_limit: HoldingLimit | None = None
     holdings: Holdings | None = None
+    allocation_distribution: AllocationDistribution | None = None
     consignment: dict[StrictStr, FractionSeries] = Field(
         default_factory=dict,
         description="the least share of each allocation group's free allocation that must be consigned to auction",
@@ -989,6 +1000,14 @@ class Program(_Frozen):
         if auction is None or auction.advance_share is None or year not in auction.advance_share.values:
             return 0
         return floor_int(auction.advance_share.values[year] * budget)
+
+    def allocation_distribution(self, jurisdiction: str) -> AllocationDistribution | None:
+        """How `jurisdiction` distributes free allocation over time (`[allocation_distribution]`); None: all of a
+        vintage in its year."""
+        self._check_jurisdiction(jurisdiction)
+        if self.is_linkage:
+            return self._member(jurisdiction).allocation_distribution(jurisdiction)
+        return self.rulebook.allocation_distribution
 
     def consignment_share(self, jurisdiction: str, group: str, year: int) -> Decimal:
         """The least share of `group`'s free allocation of `year` consigned to auction (`[consignment.GROUP]`);

@@ -1,0 +1,115 @@
+"""Surrender against the registry: meet an obligation from an entity's compliance account, in one atomic batch.
+
+What to surrender comes from `obligations.plan_surrender` (offsets up to the limit, then reserve allowances and
+price-ceiling units, then eligible allowances, oldest first), applied to what the compliance account holds. Within
+a (kind, vintage) the instruments are taken in key order (for example California before Québec allowances of the
+same vintage in the linked market). Every move's id starts with the caller's `op_id`, so a rerun of the same
+surrender is acknowledged, never applied twice; a rerun that would surrender something else is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from openets.compliance.obligations import Obligation, SurrenderPlan, UntimelyObligation, plan_surrender, untimely_surrender
+from openets.errors import DuplicateOperation, InputError
+from openets.registry import Registry
+from openets.registry.ledger import InstrumentRef, Move, OpKind, canonical_json, check_id, op_content
+from openets.rules.kinds import AccountKind, InstrumentKind
+
+
+@dataclass(frozen=True)
+class SurrenderResult:
+    plan: SurrenderPlan
+    moves: tuple[Move, ...]
+    statuses: tuple[str, ...]
+    untimely: UntimelyObligation | None  # what replaces the shortfall, if any
+
+    @property
+    def shortfall(self) -> int:
+        return self.plan.shortfall
+
+
+def surrender(
+    registry: Registry,
+    account_id: str,
+    obligation: Obligation,
+    *,
+    op_id: str,
+    when: date,
+    retirement_account: str | None = None,
+) -> SurrenderResult:
+    """Surrender what `obligation` needs from compliance account `account_id` to the jurisdiction's retirement
+    account (or `retirement_account`). A shortfall is reported with the untimely obligation that replaces it; what
+    the account holds is surrendered in any case."""
+    check_id(op_id, "surrender id")
+    if ":" in op_id:
+        msg = f"surrender id {op_id!r} contains ':'; use letters, digits and - _ . (e.g. acme-2017-period)"
+        raise InputError(msg)
+    accounts = {a.account_id: a for a in registry.accounts()}
+    account = accounts.get(account_id)
+    if account is None or account.kind is not AccountKind.COMPLIANCE:
+        found = "does not exist" if account is None else f"is a {account.kind.value} account"
+        msg = f"surrender {op_id!r}: {account_id!r} {found}; surrender from the entity's compliance account"
+        raise InputError(msg)
+    program = registry.program
+    jurisdiction = account.jurisdiction if program.is_linkage else None
+    target = retirement_account or _retirement_account(accounts.values(), account.jurisdiction)
+    if target not in accounts or accounts[target].kind is not AccountKind.RETIREMENT:
+        msg = f"surrender {op_id!r}: {target!r} is not a retirement account; give an existing retirement account"
+        raise InputError(msg)
+
+    # Judge on the account as it was before this surrender (add back what an earlier run of it moved).
+    earlier = [op for op in registry.operations_with_prefix(f"{op_id}:") if isinstance(op, Move)]
+    held: dict[str, int] = {}
+    for row in registry.balances(account_id=account_id):
+        held[row.instrument_key] = held.get(row.instrument_key, 0) + row.quantity
+    for op in earlier:
+        held[op.instrument.key] = held.get(op.instrument.key, 0) + op.quantity
+    instruments = [(InstrumentRef.parse(key), held[key]) for key in sorted(held) if held[key] > 0]
+    by_line: dict[tuple[InstrumentKind, int | None], int] = {}
+    for ref, quantity in instruments:
+        by_line[(ref.kind, ref.vintage)] = by_line.get((ref.kind, ref.vintage), 0) + quantity
+    holdings = [(kind, vintage, quantity) for (kind, vintage), quantity in by_line.items()]
+    plan = plan_surrender(program, obligation, holdings, jurisdiction=jurisdiction)
+
+    moves: list[Move] = []
+    for kind, vintage, quantity in plan.surrendered:
+        need = quantity
+        for ref, available in instruments:
+            if need == 0:
+                break
+            if ref.kind is not kind or ref.vintage != vintage:
+                continue
+            take = min(need, available)
+            need -= take
+            moves.append(Move(f"{op_id}:{ref.key}", OpKind.SURRENDER, account_id, target, ref, take, when,
+                              f"surrender for {obligation.program} {obligation.period_id} {obligation.kind} "
+                              f"{obligation.emissions_years[0]}-{obligation.emissions_years[-1]}"))
+    _same_as_before(op_id, earlier, moves)
+    receipts = registry.apply_batch(moves) if moves else []
+    untimely = untimely_surrender(program, plan.shortfall, jurisdiction=jurisdiction) if plan.shortfall else None
+    return SurrenderResult(plan, tuple(moves), tuple(r.status for r in receipts), untimely)
+
+
+def _retirement_account(accounts: Sequence | object, jurisdiction: str) -> str:
+    found = sorted(a.account_id for a in accounts if a.kind is AccountKind.RETIREMENT and a.jurisdiction == jurisdiction)  # type: ignore[attr-defined]
+    if not found:
+        msg = f"no retirement account for {jurisdiction}; open one (openets registry open-account ... --kind retirement)"
+        raise InputError(msg)
+    return found[0]
+
+
+def _same_as_before(op_id: str, earlier: Sequence[Move], moves: Sequence[Move]) -> None:
+    if not earlier:
+        return
+    before = {m.op_id: canonical_json(op_content(m)) for m in earlier}
+    now = {m.op_id: canonical_json(op_content(m)) for m in moves}
+    if before != now:
+        msg = (
+            f"surrender {op_id!r} already ran with other moves ({len(before)} in the journal); rerunning it with other "
+            "inputs would surrender twice: give the new surrender a new id"
+        )
+        raise DuplicateOperation(msg)
