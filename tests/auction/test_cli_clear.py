@@ -72,10 +72,12 @@ def test_bad_quarter_and_unscheduled_supply_say_what_to_give(tmp_path):
     bids.write_text(HEADER + "A,covered,13.00,1000,USD\n")
     proc = run("--program", "wci", "--quarter", "2016-2", "--bids", str(bids), "--supply", "1000")
     assert proc.returncode == 1 and "write YEAR then Q1-Q4, e.g. 2016Q2" in proc.stderr
-    # Past the shipped record (2012Q4-2018Q3) the schedule has no outcome to build on.
-    proc = run("--program", "wci", "--quarter", "2019Q2", "--bids", str(bids))
-    assert proc.returncode == 1
-    assert "no auction results for 2018Q4" in proc.stderr and "--supply N" in proc.stderr
+    # Past the shipped record (2012Q4-2018Q3) the schedule assumes the auctions in between sold out, and says so.
+    proc = run("--program", "wci", "--quarter", "2019Q2", "--bids", str(bids), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["supply"] == "scheduled; auctions after 2018Q3 assumed sold out"
+    proc = run("--program", "wci", "--quarter", "2031Q1", "--bids", str(bids))
+    assert proc.returncode == 1 and "--supply N" in proc.stderr
 
 
 def test_clear_defaults_to_the_scheduled_offer_sold_in_the_rules_order(tmp_path):

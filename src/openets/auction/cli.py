@@ -236,7 +236,9 @@ def clear(
         "program": loaded.id,
         "quarter": f"{year}Q{q}",
         "auction": auction,
-        "supply": "given" if supply is not None else "scheduled",
+        "supply": "given" if supply is not None else (
+            "scheduled" if (year, q) <= (2018, 4) else "scheduled; auctions after 2018Q3 assumed sold out"
+        ),
         "currency": "USD" if loaded.currency == "USD" or loaded.is_linkage else loaded.currency,
         "floor_usd": rules.floor_cents / 100,
         "lot_size": rules.lot_size,

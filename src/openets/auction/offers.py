@@ -21,7 +21,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from openets.auction.clearing import Tranche
 from openets.auction.supply import advance_offer, budget_split, per_auction
-from openets.data import table
+from openets.data import free_allocation, table
 from openets.errors import InputError
 from openets.rules import Program
 
@@ -131,7 +131,7 @@ class OfferSchedule:
         if not self.jurisdictions:
             msg = f"program {program.id!r} has no jurisdiction with budgets; nothing to offer"
             raise InputError(msg)
-        self._consignment = consignment or shipped_consignment
+        self._consignment = consignment or consignment_source(program)
         firsts = [self._first_quarter(j) for j in self.jurisdictions]
         self._next = min(firsts)
         self._pending: QuarterOffers | None = None
@@ -353,6 +353,27 @@ def shipped_consignment(jurisdiction: str, year: int, quarter: int) -> dict[int,
     return {vintage: per_auction(max(announced - placed, 0), len(quarters))[0]}
 
 
+def consignment_source(program: Program) -> Callable[[str, int, int], Mapping[int, int]]:
+    """Consigned allowances per auction: the record and the auction notices where they exist, else the least
+    consignment the rulebook requires of the shipped allocation, spread evenly over the year's auctions."""
+
+    def source(jurisdiction: str, year: int, quarter: int) -> Mapping[int, int]:
+        try:
+            return shipped_consignment(jurisdiction, year, quarter)
+        except InputError:
+            pass
+        if year not in program.vintages(jurisdiction):
+            return {}
+        total = 0
+        for group, quantity in free_allocation(jurisdiction, year).items():
+            share = program.consignment_share(jurisdiction, group, year)
+            total += int((share * quantity).to_integral_value(ROUND_FLOOR))
+        quarters = program.auction_quarters(jurisdiction, year)
+        return {year: per_auction(total, len(quarters))[quarters.index(quarter)]} if total else {}
+
+    return source
+
+
 def recorded_outcome(quarter: QuarterOffers) -> Outcome:
     """The outcome of a quarter's auctions as the shipped record has it: unsold per offer line (allowances that
     were not offered in the record count as sold-out lines of zero), and above-floor from the settlements."""
@@ -391,7 +412,8 @@ def replay_record(program: Program, consignment: ConsignmentSource | None = None
 
 
 def scheduled_offers(program: Program, year: int, quarter: int) -> QuarterOffers:
-    """The offers of `year`Q`quarter` by the rules, with every earlier quarter settled as the record has it."""
+    """The offers of `year`Q`quarter` by the rules, with every earlier quarter settled as the record has it
+    (2012Q4-2018Q3) and, after the record, assumed sold out above the floor (see `RECORD_ENDS`)."""
     schedule = OfferSchedule(program)
     target = quarter_index(year, quarter)
     if target < schedule.next_index:
@@ -402,4 +424,14 @@ def scheduled_offers(program: Program, year: int, quarter: int) -> QuarterOffers
         offers = schedule.offer(y, q + 1)
         if schedule.next_index == target:
             return offers
-        schedule.settle(recorded_outcome(offers))
+        recorded = schedule.next_index <= quarter_index(*RECORD_ENDS)
+        schedule.settle(recorded_outcome(offers) if recorded else sold_out(offers))
+
+
+#: The last quarter of the shipped auction record.
+RECORD_ENDS = (2018, 3)
+
+
+def sold_out(quarter: QuarterOffers) -> Outcome:
+    """An outcome in which every offer sells and every auction settles above its floor."""
+    return Outcome({}, dict.fromkeys({o.jurisdiction for o in quarter.offers}, True))

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
-from openets.auction.offers import Key, OfferSchedule, Outcome, QuarterOffers, recorded_outcome, shipped_consignment
-from openets.auction.supply import per_auction
+from openets.auction.offers import Key, OfferSchedule, Outcome, QuarterOffers, recorded_outcome
 from openets.data import covered_emissions, free_allocation, offsets_private_or_retired, table
 from openets.errors import InputError
 from openets.rules import Program
@@ -129,7 +128,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
             f"rulebook): it covers wci, california and quebec; {program.id}'s balance is not built yet"
         )
         raise InputError(msg) from None
-    schedule = OfferSchedule(program, consignment=_consignment(program))
+    schedule = OfferSchedule(program)
     jurisdictions = schedule.jurisdictions
     first_year = min(min(program.vintages(j)) for j in jurisdictions)
     emissions, projected = _emissions(jurisdictions, scenario, first_year)
@@ -285,27 +284,6 @@ def _emissions(
                 values[(j, y)] = round(base * (1 + scenario.growth(j)))
                 projected[(j, y)] = True
     return values, projected
-
-
-def _consignment(program: Program) -> Callable[[str, int, int], Mapping[int, int]]:
-    """Consigned allowances per auction: the record and the auction notices where they exist, else the least
-    consignment the rulebook requires of the shipped allocation, spread evenly over the year's auctions."""
-
-    def source(jurisdiction: str, year: int, quarter: int) -> Mapping[int, int]:
-        try:
-            return shipped_consignment(jurisdiction, year, quarter)
-        except InputError:
-            pass
-        if year not in program.vintages(jurisdiction):
-            return {}
-        total = 0
-        for group, quantity in free_allocation(jurisdiction, year).items():
-            share = program.consignment_share(jurisdiction, group, year)
-            total += int((share * quantity).to_integral_value(ROUND_FLOOR))
-        quarters = program.auction_quarters(jurisdiction, year)
-        return {year: per_auction(total, len(quarters))[quarters.index(quarter)]} if total else {}
-
-    return source
 
 
 def _assumed_outcome(offers: QuarterOffers, share: float) -> Outcome:
