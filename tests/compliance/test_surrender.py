@@ -72,3 +72,24 @@ def test_a_rerun_with_another_obligation_is_refused_and_bad_accounts_write_nothi
         with pytest.raises(InputError, match="contains ':'"):
             surrender(reg, "ACME-C", owed[-1], op_id="a:b", when=WHEN)
         assert reg.dump() == before
+
+
+def test_a_retry_after_the_account_changed_is_acknowledged_not_replanned(db_url):
+    with _registry(db_url) as reg:
+        period = obligations(reg.program, {2015: 1_000_000, 2016: 1_000_000, 2017: 1_000_000}, jurisdiction="CA")[-1]
+        first = surrender(reg, "ACME-C", period, op_id="acme-cp2", when=WHEN)
+        reg.apply(make_move("i5", "issue", "CA-ISSUANCE", "ACME-C", "CA:allowance:2016", 100_000, WHEN))
+        before = reg.dump()
+        again = surrender(reg, "ACME-C", period, op_id="acme-cp2", when=WHEN)
+        assert set(again.statuses) == {"exists"} and again.moves == first.moves and reg.dump() == before
+
+
+def test_a_quebec_shortfall_without_a_penalty_rule_is_reported_and_the_surrender_still_lands(db_url):
+    # quebec.toml has no [compliance.untimely_surrender] (s.22 not read): the shortfall is reported, no penalty.
+    with _registry(db_url) as reg:
+        reg.open_account("QCE-C", "qce", "compliance", "QC")
+        reg.apply(make_move("q1", "issue", "QC-ISSUANCE", "QCE-C", "QC:allowance:2015", 500_000, WHEN))
+        period = obligations(reg.program, {2015: 1_000_000, 2016: 1_000_000, 2017: 1_000_000}, jurisdiction="QC")[-1]
+        result = surrender(reg, "QCE-C", period, op_id="qce-cp2", when=WHEN)
+        assert result.shortfall == 3_000_000 - 500_000 and result.untimely is None
+        assert {r.instrument_key: r.quantity for r in reg.balances(account_id="QC-RETIREMENT")} == {"QC:allowance:2015": 500_000}

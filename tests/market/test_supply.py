@@ -130,6 +130,11 @@ def test_a_custom_emissions_series_replaces_history_and_projection(wci_module, t
     path.write_text("jurisdiction,year\nCA,2025\n")
     with pytest.raises(InputError, match="missing column"):
         read_emissions_csv(path)
+    path.write_text("jurisdiction,year,emissions_mt\nCA,2025\n")
+    with pytest.raises(InputError, match="line 2: year '2025' or emissions_mt None is not a number"):
+        read_emissions_csv(path)
+    path.write_bytes("\ufeffjurisdiction,year,emissions_mt\nCA,2025,1\n".encode())  # saved by a spreadsheet
+    assert read_emissions_csv(path) == {"CA": {2025: 1_000_000}}
 
 
 def test_growth_can_differ_by_jurisdiction(wci_module):
@@ -143,6 +148,18 @@ def test_growth_can_differ_by_jurisdiction(wci_module):
 def test_bad_scenarios_say_what_to_fix(wci_module):
     with pytest.raises(InputError, match="unsold share for 2019 is 1.5"):
         balance(wci_module, Scenario(unsold={2019: 1.5}))
+    with pytest.raises(InputError, match=r"unsold shares for \[2015\]: auctions to 2018Q3 are the record"):
+        balance(wci_module, Scenario(unsold={2015: 0.5}))
+    with pytest.raises(InputError, match="runs from 2013"):
+        balance(wci_module, Scenario(last_year=2012))
+    with pytest.raises(InputError, match="projected from 2016 at the earliest"):
+        balance(wci_module, Scenario(emissions_from=2013))
+    with pytest.raises(InputError, match="unknown jurisdiction.*XX.*this program's are CA, QC"):
+        balance(wci_module, Scenario(emissions_growth={"XX": -0.02}))
+    with pytest.raises(InputError, match="compare program 'wci'"):
+        from openets.rules import load_program
+
+        compare(load_program("california"))
     with pytest.raises(InputError, match="no reported covered emissions for QC 2017"):
         balance(wci_module, Scenario(emissions_from=2019))
     with pytest.raises(InputError, match="not a yearly rate"):

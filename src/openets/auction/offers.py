@@ -103,6 +103,9 @@ class Outcome:
 
     unsold: Mapping[Key, int] = field(default_factory=dict)
     above_floor: Mapping[str, bool] = field(default_factory=dict)
+    #: A recorded outcome may leave more unsold than the rules offered (where the regulator offered more than the
+    #: rules give, see docs/auction_replay_2012_2018.md): the record wins, and the excess joins the unsold.
+    recorded: bool = False
 
 
 @dataclass(slots=True)
@@ -185,18 +188,20 @@ class OfferSchedule:
 
     def state_owned_current(self, jurisdiction: str, year: int) -> int:
         """The year's state-owned current allowances: the budget's current-auction share plus the advance
-        allowances of that vintage that went unsold (§95910(c)(2)(C)); 0 for a year without a budget."""
+        allowances of that vintage that went unsold (§95910(c)(2)(C)); 0 for a year without a budget. Fixed at the
+        year's first current auction; before it, the figure as things stand."""
         key = (jurisdiction, year)
-        if key not in self._annual:
-            if year not in self.program.vintages(jurisdiction):
-                return 0
-            split = budget_split(self.program, jurisdiction, year)
-            self._annual[key] = split["current_auction"] + self._advance_unsold.get(key, 0)
-        return self._annual[key]
+        if key in self._annual:
+            return self._annual[key]
+        if year not in self.program.vintages(jurisdiction):
+            return 0
+        split = budget_split(self.program, jurisdiction, year)
+        return split["current_auction"] + self._advance_unsold.get(key, 0)
 
     def _current(self, j: str, year: int, quarter: int, index: int) -> list[Offer]:
         quarters = self.program.auction_quarters(j, year)
-        state_new = per_auction(self.state_owned_current(j, year), len(quarters))[quarters.index(quarter)]
+        self._annual[(j, year)] = self.state_owned_current(j, year)  # fixed from the year's first auction on
+        state_new = per_auction(self._annual[(j, year)], len(quarters))[quarters.index(quarter)]
         consigned_new = {v: q for v, q in self._consignment(j, year, quarter).items() if q}
         if any(q < 0 for q in consigned_new.values()):
             msg = f"{j} {year}Q{quarter}: consigned quantities must not be negative, got {consigned_new}"
@@ -257,7 +262,8 @@ class OfferSchedule:
         offered = {o.key: o for o in pending.offers}
         for key, quantity in outcome.unsold.items():
             line = offered.get(key)
-            if quantity < 0 or (line is None and quantity) or (line is not None and quantity > line.available):
+            too_many = line is not None and quantity > line.available and not outcome.recorded
+            if quantity < 0 or (line is None and quantity and not outcome.recorded) or too_many:
                 most = 0 if line is None else line.available
                 msg = f"{pending.quarter}: unsold {quantity:,} for {':'.join(map(str, key))}, but {most:,} were offered; unsold must be between 0 and the offer"
                 raise InputError(msg)
@@ -268,7 +274,7 @@ class OfferSchedule:
                 raise InputError(msg)
         index = self._next
         for key, quantity in sorted(outcome.unsold.items()):
-            if not quantity:
+            if not quantity or key[0] not in self._unsold:
                 continue
             j, auction_type, category, vintage = key
             if auction_type == "advance":
@@ -276,7 +282,7 @@ class OfferSchedule:
             elif category == "consigned":
                 self._consigned_back[j][vintage] = quantity
             else:
-                self._return_unsold(j, vintage, quantity, offered[key].new, index)
+                self._return_unsold(j, vintage, quantity, offered[key].new if key in offered else 0, index)
         for j in held:
             self._above[j].append(bool(outcome.above_floor[j]))
         self._taken = {j: [] for j in self.jurisdictions}
@@ -298,6 +304,7 @@ class OfferSchedule:
             give = min(back, lot.quantity)
             self._unsold[j].append(_Lot(lot.since, vintage, give))
             back -= give
+        fresh += back  # a recorded outcome's excess over the rules' offer: unsold from this auction on
         if fresh:
             self._unsold[j].append(_Lot(index, vintage, fresh))
         self._unsold[j].sort(key=lambda lot: (lot.since, lot.vintage))
@@ -375,8 +382,8 @@ def consignment_source(program: Program) -> Callable[[str, int, int], Mapping[in
 
 
 def recorded_outcome(quarter: QuarterOffers) -> Outcome:
-    """The outcome of a quarter's auctions as the shipped record has it: unsold per offer line (allowances that
-    were not offered in the record count as sold-out lines of zero), and above-floor from the settlements."""
+    """The outcome of a quarter's auctions as the shipped record has it: unsold per line, and above-floor from the
+    settlements. Where the record left more unsold than the rules offered, the excess joins the unsold."""
     rows = [r for r in table("wci_auction_history_2012_2018.csv") if r["quarter"] == quarter.quarter]
     prices = [r for r in table("wci_auction_settlements_2012_2018.csv") if r["quarter"] == quarter.quarter]
     if not rows or not prices:
@@ -386,14 +393,12 @@ def recorded_outcome(quarter: QuarterOffers) -> Outcome:
     for r in rows:
         key = (r["jurisdiction"], r["auction_type"], r["category"], int(r["vintage"]))
         unsold[key] = unsold.get(key, 0) + int(r["unsold_allowances"])
-    offered = {o.key: o.available for o in quarter.offers}
-    fitted = {key: min(q, offered.get(key, 0)) for key, q in unsold.items() if key in offered}
     above: dict[str, bool] = {}
     for j in {o.jurisdiction for o in quarter.offers}:
         market = next((p for p in prices if _market_has(p["market"], j)), None)
         if market is not None:
             above[j] = Decimal(market["current_settlement"]) > Decimal(market["reserve_price"])
-    return Outcome(fitted, above)
+    return Outcome(unsold, above, recorded=True)
 
 
 def _market_has(market: str, jurisdiction: str) -> bool:
@@ -425,13 +430,14 @@ def scheduled_offers(program: Program, year: int, quarter: int) -> QuarterOffers
         if schedule.next_index == target:
             return offers
         recorded = schedule.next_index <= quarter_index(*RECORD_ENDS)
-        schedule.settle(recorded_outcome(offers) if recorded else sold_out(offers))
+        schedule.settle(recorded_outcome(offers) if recorded else sold_out(schedule))
 
 
 #: The last quarter of the shipped auction record.
 RECORD_ENDS = (2018, 3)
 
 
-def sold_out(quarter: QuarterOffers) -> Outcome:
-    """An outcome in which every offer sells and every auction settles above its floor."""
-    return Outcome({}, dict.fromkeys({o.jurisdiction for o in quarter.offers}, True))
+def sold_out(schedule: OfferSchedule) -> Outcome:
+    """An outcome in which every offer sells and every auction of the schedule's jurisdictions settles above its
+    floor."""
+    return Outcome({}, dict.fromkeys(schedule.jurisdictions, True))

@@ -25,7 +25,7 @@ class SurrenderResult:
     plan: SurrenderPlan
     moves: tuple[Move, ...]
     statuses: tuple[str, ...]
-    untimely: UntimelyObligation | None  # what replaces the shortfall, if any
+    untimely: UntimelyObligation | None  # what replaces the shortfall; None without one or without the rule
 
     @property
     def shortfall(self) -> int:
@@ -75,6 +75,10 @@ def surrender(
     holdings = [(kind, vintage, quantity) for (kind, vintage), quantity in by_line.items()]
     plan = plan_surrender(program, obligation, holdings, jurisdiction=jurisdiction)
 
+    memo = (
+        f"surrender for {obligation.program} {obligation.period_id} {obligation.kind} "
+        f"{obligation.emissions_years[0]}-{obligation.emissions_years[-1]}"
+    )
     moves: list[Move] = []
     for kind, vintage, quantity in plan.surrendered:
         need = quantity
@@ -85,13 +89,24 @@ def surrender(
                 continue
             take = min(need, available)
             need -= take
-            moves.append(Move(f"{op_id}:{ref.key}", OpKind.SURRENDER, account_id, target, ref, take, when,
-                              f"surrender for {obligation.program} {obligation.period_id} {obligation.kind} "
-                              f"{obligation.emissions_years[0]}-{obligation.emissions_years[-1]}"))
+            moves.append(Move(f"{op_id}:{ref.key}", OpKind.SURRENDER, account_id, target, ref, take, when, memo))
+    if earlier and all(m.from_account == account_id and m.to_account == target and m.memo == memo for m in earlier):
+        # A retry of this surrender: acknowledge what it did, even if the account has changed since.
+        receipts = registry.apply_batch(earlier)
+        return SurrenderResult(plan, tuple(earlier), tuple(r.status for r in receipts), _untimely(program, plan, jurisdiction))
     _same_as_before(op_id, earlier, moves)
+    untimely = _untimely(program, plan, jurisdiction)  # before writing: nothing is written if it cannot be computed
     receipts = registry.apply_batch(moves) if moves else []
-    untimely = untimely_surrender(program, plan.shortfall, jurisdiction=jurisdiction) if plan.shortfall else None
     return SurrenderResult(plan, tuple(moves), tuple(r.status for r in receipts), untimely)
+
+
+def _untimely(program: object, plan: SurrenderPlan, jurisdiction: str | None) -> UntimelyObligation | None:
+    if not plan.shortfall:
+        return None
+    try:
+        return untimely_surrender(program, plan.shortfall, jurisdiction=jurisdiction)  # type: ignore[arg-type]
+    except InputError:
+        return None  # the rulebook sets no untimely-surrender rule (Québec's s.22 is not in it yet): shortfall only
 
 
 def _retirement_account(accounts: Sequence | object, jurisdiction: str) -> str:

@@ -1,8 +1,12 @@
 """openets' WCI balance beside the peer model WCI-RULES (Near Zero, v1.0.3) on its default scenario, with every
 difference in the year-end bank attributed to the rule that causes it.
 
-The peer's annual results ship as `peer_wci_rules_default_annual.csv` (comparison only). Each cause is measured
-from the two models' outputs by jurisdiction and year; what no cause accounts for is reported as unexplained.
+The peer's annual results ship as `peer_wci_rules_default_annual.csv` (comparison only). Causes are quantified in
+three ways, and the table says which: from openets' own outputs (offsets, allowances moved to the reserve), from
+published figures (the 2016Q4 sale, Ontario's retirements), or from the peer's outputs where its rule is not
+published (its April-2019 APCR: 2.273 M a year, the gap between its California supply and budget less APCR in every
+year 2022-2030; its 5 M bankruptcy retirement; California's unsold-allowance timing in 2019, the residual of that
+year). What no cause accounts for is reported as unexplained.
 Run `python -m openets.market.peer` to regenerate `docs/supply_vs_wci_rules.md`.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openets.data import table
+from openets.errors import InputError
 from openets.market.supply import Balance, Scenario, balance
 from openets.rules import Program
 
@@ -34,12 +39,12 @@ CAUSES: dict[str, str] = {
     "quantities, i.e. it puts the April-2019 amendment's extra 22.7 M into the APCR; openets' rulebook carries the "
     "October-2017 text (§95871(a) Table 8-2).",
     "qc_unsold": "Québec's unsold allowances: openets moves those still unsold 36 months after they were first offered "
-    "to the reserve (Q-2 r.46.1 s.54); the peer offers them again until they sell.",
+    "to the reserve (Q-2 r.46.1 s.54; the quantity openets moved); the peer offers them again until they sell.",
     "ca_unsold": "California's unsold allowances: openets moves those unsold for more than 24 months to the APCR before "
     "each auction (§95911(g)); the peer's timing differs in 2019.",
     "unexplained": "Not attributed to a rule: small residuals of California's allowances (2014, 2016, 2017) and "
-    "Québec's (2017-2019, and 0.001 M a year after), from rounding and from allocation figures the two models read "
-    "differently.",
+    "Québec's (2017-2021, and 0.001 M a year after: the peer re-offers Québec's unsold allowances on its own "
+    "timing, and rounding), from allocation figures the two models read differently.",
 }
 
 
@@ -61,6 +66,9 @@ class PeerYear:
 
 def compare(program: Program, result: Balance | None = None) -> list[PeerYear]:
     """Year-end banks of openets and the peer, and the cumulative contribution of each cause to the gap."""
+    if program.id != "wci":
+        msg = f"the peer model covers the linked market only: compare program 'wci', not {program.id!r}"
+        raise InputError(msg)
     result = result or balance(program, PEER_SCENARIO)
     peer = {(int(r["year"]), r["jurisdiction"]): r for r in table("peer_wci_rules_default_annual.csv")}
     running = dict.fromkeys(CAUSES, 0.0)
@@ -93,8 +101,9 @@ def compare(program: Program, result: Balance | None = None) -> list[PeerYear]:
         if year == 2021:
             step["bankruptcy"] = 5.0
             ca_gap -= 5.0
-        if year in (2019, 2020, 2021):
-            step["qc_unsold"], qc_gap = qc_gap, 0.0
+        moved_qc = y.by_jurisdiction["QC"]["to_reserve"] / MT
+        step["qc_unsold"] = -moved_qc
+        qc_gap += moved_qc
         if year == 2019:
             step["ca_unsold"], ca_gap = ca_gap, 0.0
         step["unexplained"] += ca_gap + qc_gap

@@ -18,24 +18,28 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
-from openets.auction.offers import Key, OfferSchedule, Outcome, QuarterOffers, recorded_outcome
+from openets.auction.offers import RECORD_ENDS, Key, OfferSchedule, Outcome, QuarterOffers, recorded_outcome
 from openets.data import covered_emissions, free_allocation, offsets_private_or_retired, table
 from openets.errors import InputError
 from openets.rules import Program
 
-LAST_RECORDED = (2018, 3)  # the shipped auction history and offset reports end with 2018Q3
+LAST_RECORDED = RECORD_ENDS  # the shipped auction history and offset reports end with 2018Q3
+#: Projections start here at the earliest: coverage grew in 2015 (fuel suppliers and distributors), so earlier
+#: emissions say nothing about later ones.
+FIRST_PROJECTABLE = 2016
 
 
 @dataclass(frozen=True)
 class Scenario:
     """Assumptions of one run.
 
-    `emissions_from`: the first year projected (earlier years are reported history); None: the year after the
-    last year every jurisdiction has reported. `emissions_growth`: yearly growth of projected emissions, one
-    rate or one per jurisdiction (-0.02 is -2% a year). `emissions`: a custom series (jurisdiction -> year ->
-    tCO2e) that replaces history and projection for the years it gives. `unsold`: year -> share of every current
-    and advance auction offer that goes unsold, for auctions after the record. `offsets_of_limit`: offsets used,
-    as a share of the offset limit, in projected quarters.
+    `emissions_from`: the first year projected (earlier years are reported history; 2016 at the earliest); None:
+    the year after the last year every jurisdiction has reported. `emissions_growth`: yearly growth of projected
+    emissions, one rate or one per jurisdiction (-0.02 is -2% a year). `emissions`: a custom series (jurisdiction
+    -> year -> tCO2e) that replaces history and projection for the years it gives. `unsold`: year -> share of
+    every current and advance auction offer that goes unsold; auctions up to 2018Q3 are the record, so 2018 means
+    its fourth quarter and earlier years are refused. `offsets_of_limit`: offsets used, as a share of the offset
+    limit, in quarters after the offset reports (2018Q4 on).
     """
 
     emissions_from: int | None = None
@@ -62,7 +66,7 @@ class YearBalance:
     offsets: int
     reserve_sales: int
     bank: int  # year-end, after reserve sales; never negative
-    bank_before_reserve_sales: int
+    bank_before_reserve_sales: int  # cumulative: the bank had there never been reserve sales (negative once exhausted)
     unsold_state: int  # state-owned allowances unsold and held by the state at year end (current and advance)
     unsold_advance: int  # of which advance allowances waiting for their vintage's current auctions
     to_reserve: int  # unsold allowances moved to the reserve this year
@@ -118,6 +122,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     scenario = scenario or Scenario()
     _check(scenario)
     members = [j for j in program.jurisdictions if program.vintages(j)]
+    _check_names(scenario, members)
     try:
         for j in members:
             program.unsold_rules(j)
@@ -136,6 +141,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     allowances = {(j, y): 0 for j in jurisdictions for y in years}
     offsets_by_year = dict.fromkeys(years, 0)
     to_reserve = dict.fromkeys(years, 0)
+    moved: dict[tuple[str, int], int] = {}
     unsold_state = dict.fromkeys(years, 0)
     unsold_advance = dict.fromkeys(years, 0)
     consigned_offered: dict[tuple[str, int], int] = {}
@@ -153,7 +159,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
             break
         offers = schedule.offer(y, q)
         recorded = (y, q) <= LAST_RECORDED
-        outcome = recorded_outcome(offers) if recorded else _assumed_outcome(offers, scenario.unsold.get(y, 0.0))
+        outcome = recorded_outcome(offers) if recorded else _assumed_outcome(offers, scenario.unsold.get(y, 0.0), jurisdictions)
         for o in offers.offers:
             if o.category == "consigned":
                 consigned_offered[(o.jurisdiction, o.vintage)] = consigned_offered.get((o.jurisdiction, o.vintage), 0) + o.new
@@ -166,6 +172,7 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
             count(j, vintage if auction_type == "advance" else y, sold)  # advance: when its vintage is current
         for t in offers.to_reserve:
             to_reserve[max(y, first_year)] += t.quantity
+            moved[(t.jurisdiction, max(y, first_year))] = moved.get((t.jurisdiction, max(y, first_year)), 0) + t.quantity
         schedule.settle(outcome)
         # Unsold advance allowances wait until their vintage's current auctions; they leave the advance count when
         # that year's offers include them (the schedule folds them into the state-owned share).
@@ -228,7 +235,10 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
                 unsold_state=unsold_state[y],
                 unsold_advance=unsold_advance[y],
                 to_reserve=to_reserve[y],
-                by_jurisdiction={j: {"emissions": emissions[(j, y)], "allowances": allowances[(j, y)]} for j in jurisdictions},
+                by_jurisdiction={
+                    j: {"emissions": emissions[(j, y)], "allowances": allowances[(j, y)], "to_reserve": moved.get((j, y), 0)}
+                    for j in jurisdictions
+                },
             )
         )
     return Balance(program.id, scenario, tuple(out))
@@ -250,8 +260,35 @@ def _check(scenario: Scenario) -> None:
         if not -1 < float(rate) < 1:
             msg = f"emissions growth {rate} is not a yearly rate; write -0.02 for -2% a year"
             raise InputError(msg)
-    if scenario.last_year > 2030:
-        msg = f"the balance runs to 2030 at most (budgets and allocation are shipped to 2030); got {scenario.last_year}"
+    if not 2013 <= scenario.last_year <= 2030:
+        msg = (
+            f"the balance runs from 2013 (the first compliance year) to 2030 at most (budgets and allocation are "
+            f"shipped to 2030); got last year {scenario.last_year}"
+        )
+        raise InputError(msg)
+    if scenario.emissions_from is not None and not FIRST_PROJECTABLE <= scenario.emissions_from:
+        msg = (
+            f"emissions can be projected from {FIRST_PROJECTABLE} at the earliest (coverage grew in 2015, so earlier "
+            f"years cannot be projected from); got {scenario.emissions_from}"
+        )
+        raise InputError(msg)
+    outside = sorted(y for y in scenario.unsold if not RECORD_ENDS[0] <= y <= scenario.last_year)
+    if outside:
+        msg = (
+            f"unsold shares for {outside}: auctions to {RECORD_ENDS[0]}Q{RECORD_ENDS[1]} are the record, and the balance "
+            f"ends in {scenario.last_year}; give years {RECORD_ENDS[0]}-{scenario.last_year} ({RECORD_ENDS[0]} means its "
+            "fourth quarter)"
+        )
+        raise InputError(msg)
+
+
+def _check_names(scenario: Scenario, members: list[str]) -> None:
+    named = set(scenario.emissions)
+    if isinstance(scenario.emissions_growth, Mapping):
+        named |= set(scenario.emissions_growth)
+    unknown = sorted(named - set(members))
+    if unknown:
+        msg = f"unknown jurisdiction(s) {', '.join(unknown)} in the scenario; this program's are {', '.join(members)}"
         raise InputError(msg)
 
 
@@ -286,7 +323,7 @@ def _emissions(
     return values, projected
 
 
-def _assumed_outcome(offers: QuarterOffers, share: float) -> Outcome:
+def _assumed_outcome(offers: QuarterOffers, share: float, jurisdictions: tuple[str, ...]) -> Outcome:
     """An auction after the record: `share` of each offer goes unsold, from what sells last (new state-owned,
     then redesignated, then consigned allowances); it settles above the floor only if nothing goes unsold."""
     unsold: dict[Key, int] = {}
@@ -300,8 +337,7 @@ def _assumed_outcome(offers: QuarterOffers, share: float) -> Outcome:
                 if take:
                     unsold[o.key] = take
                     left -= take
-    above = {o.jurisdiction: share == 0 for o in offers.offers}
-    return Outcome(unsold, above)
+    return Outcome(unsold, dict.fromkeys(jurisdictions, share == 0))
 
 
 def _offsets(
@@ -368,7 +404,7 @@ def read_emissions_csv(path: str | Path) -> dict[str, dict[int, int]]:
     """A custom emissions series: a CSV with columns jurisdiction,year,emissions_mt (million tCO2e)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (spreadsheets) is not part of the header
     except OSError as exc:
         msg = f"{path}: cannot read the emissions file ({exc.strerror}); give a CSV with jurisdiction,year,emissions_mt"
         raise InputError(msg) from None
@@ -382,7 +418,7 @@ def read_emissions_csv(path: str | Path) -> dict[str, dict[int, int]]:
         try:
             year = int(row["year"])
             value = Decimal(row["emissions_mt"])
-        except (ValueError, ArithmeticError):
+        except (ValueError, ArithmeticError, TypeError):
             msg = f"{path}, line {line}: year {row['year']!r} or emissions_mt {row['emissions_mt']!r} is not a number"
             raise InputError(msg) from None
         if not value.is_finite() or value < 0:
