@@ -241,6 +241,34 @@ def peer_default(shared: Path) -> list[dict[str, object]]:
     ]
 
 
+def rggi_annual(shared: Path) -> list[dict[str, object]]:
+    """RGGI by year: emissions subject to compliance, and Cost/Emissions Containment Reserve releases."""
+    reserve = {int(r["year"]): r for r in csv.DictReader(open(shared / "rggi/rggi_ccr_ecr_annual.csv", encoding="utf-8"))}
+    rows: list[dict[str, object]] = []
+    for r in csv.DictReader(open(shared / "rggi/rggi_emissions_annual.csv", encoding="utf-8")):
+        year = int(r["year"])
+        exempt = int(float(r["md_liesa_exempt_short_tons"] or 0))
+        c = reserve.get(year, {})
+        rows.append({
+            "year": year,
+            "compliance_emissions_short_tons": int(float(r["co2_net_biomass_chp_short_tons"])) - exempt,
+            "ccr_released_short_tons": int(float(c.get("ccr_released_sold") or 0)),
+            "ecr_withheld_short_tons": int(float(c.get("ecr_withheld") or 0)),
+            "source": "RGGI COATS unit-level emissions (net of eligible biomass and CHP thermal output, less Maryland "
+                      "LIESA sources exempt from compliance), summed by openets; CCR/ECR from RGGI auction notices",
+        })
+    return rows
+
+
+def rggi_anchors(shared: Path) -> list[dict[str, object]]:
+    """Published RGGI bank figures: the private bank the interim adjustments removed, and the third adjustment."""
+    return [
+        {"as_of": r["as_of"], "metric": r["metric"], "allowances": int(float(r["value_allowances"])),
+         "status": r["status"], "source": r["source"]}
+        for r in csv.DictReader(open(shared / "rggi/rggi_bank_anchors.csv", encoding="utf-8"))
+    ]
+
+
 def write(name: str, rows: list[dict[str, object]]) -> str:
     path = OUT / name
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -265,6 +293,8 @@ def main() -> None:
         ("wci_supply_events.csv", supply_events(args.shared)),
         ("wci_qc_allocation_events_2013_2018.csv", qc_allocation_events(args.shared)),
         ("peer_wci_rules_default_annual.csv", peer_default(args.shared)),
+        ("rggi_annual_2009_2023.csv", rggi_annual(args.shared)),
+        ("rggi_bank_anchors.csv", rggi_anchors(args.shared)),
     ):
         print(f"{name} sha256 {write(name, rows)} rows {len(rows)}")  # noqa: T201 - a maintainer tool
 

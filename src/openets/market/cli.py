@@ -42,8 +42,9 @@ def supply(
         typer.Option("--unsold", help="YEAR-YEAR:SHARE, e.g. 2019-2020:0.5: that share of every auction goes unsold."),
     ] = None,
     offsets_of_limit: Annotated[
-        float, typer.Option("--offsets-of-limit", help="Offsets used, as a share of the offset limit (0.75 = 75%).")
-    ] = 0.75,
+        float | None,
+        typer.Option("--offsets-of-limit", help="Offsets used, as a share of the offset limit (default: WCI 0.75, RGGI 0)."),
+    ] = None,
     to_year: Annotated[int, typer.Option("--to", help="Last year (at most 2030).")] = 2030,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
@@ -122,7 +123,8 @@ def to_csv(result: Balance) -> str:
 
 def print_table(result: Balance) -> None:
     console = Console() if Console().is_terminal else Console(width=160)
-    table = Table(title=f"{result.program}: supply, emissions and bank (million allowances)")
+    unit = "million short tons" if result.allowance_unit == "short_ton" else "million allowances (tCO2e)"
+    table = Table(title=f"{result.program}: supply, emissions and bank ({unit})")
     for name in ("year", "emissions", "allowances", "offsets", "supply", "reserve sales", "bank", "unsold (state)"):
         table.add_column(name, justify="right")
     for y in result.years:

@@ -46,7 +46,7 @@ class Scenario:
     emissions_growth: float | Mapping[str, float] = 0.0
     emissions: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
     unsold: Mapping[int, float] = field(default_factory=dict)
-    offsets_of_limit: float = 0.75
+    offsets_of_limit: float | None = None  # None: the program's default (WCI 0.75, the peer's; RGGI 0)
     last_year: int = 2030
 
     def growth(self, jurisdiction: str) -> float:
@@ -103,6 +103,7 @@ class Balance:
     program: str
     scenario: Scenario
     years: tuple[YearBalance, ...]
+    allowance_unit: str = "tCO2e"  # RGGI: short_ton (the `_mt` fields are then millions of short tons)
 
     @property
     def bank_exhausted_year(self) -> int | None:
@@ -112,6 +113,7 @@ class Balance:
     def as_dict(self) -> dict[str, object]:
         return {
             "program": self.program,
+            "allowance_unit": self.allowance_unit,
             "years": [y.as_dict() for y in self.years],
             "bank_exhausted_year": self.bank_exhausted_year,
         }
@@ -123,6 +125,8 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
     _check(scenario)
     members = [j for j in program.jurisdictions if program.vintages(j)]
     _check_names(scenario, members)
+    if program.id == "rggi":
+        return _rggi_balance(program, scenario)
     try:
         for j in members:
             program.unsold_rules(j)
@@ -241,7 +245,68 @@ def balance(program: Program, scenario: Scenario | None = None) -> Balance:
                 },
             )
         )
-    return Balance(program.id, scenario, tuple(out))
+    return Balance(program.id, scenario, tuple(out), program.allowance_unit)
+
+
+def _rggi_balance(program: Program, scenario: Scenario) -> Balance:
+    """RGGI's balance, year by year from the bank the interim adjustments measured at the end of 2013.
+
+    The bank at the end of 2013 is the private bank of 2009-2011 vintages (FCPIA) plus the 2012-2013 vintages held in
+    excess of 2012-2013 emissions (SCPIA), both published by RGGI. Each later year adds the adjusted budget (what
+    the states issue: the budget, state additions, less the adjustments for banked allowances), the CCR
+    allowances released and less the ECR allowances withheld (recorded to 2023; after, the CCR is counted only
+    as reserve sales when the bank would go negative), and offsets (a share of the 3.3% limit; none by default),
+    and takes away compliance emissions. Per-auction results are not shipped, so every allowance of the adjusted
+    budget counts as sold in its year.
+    """
+    if scenario.unsold:
+        msg = "unsold shares are not modelled for RGGI (each state decides what becomes of unsold allowances); drop --unsold"
+        raise InputError(msg)
+    (j,) = program.jurisdictions
+    rows = {int(r["year"]): r for r in table("rggi_annual_2009_2023.csv")}
+    anchors = {r["metric"].split(":")[0]: int(r["allowances"]) for r in table("rggi_bank_anchors.csv")}
+    first = 2014
+    if scenario.last_year < first:
+        msg = f"RGGI's balance starts in {first} (from the bank the interim adjustments measured); give a later last year"
+        raise InputError(msg)
+    last_reported = max(rows)
+    start = scenario.emissions_from if scenario.emissions_from is not None else last_reported + 1
+    if start > last_reported + 1:
+        msg = f"no reported RGGI emissions after {last_reported}; project from {last_reported + 1} at the latest"
+        raise InputError(msg)
+    custom = scenario.emissions.get(j, {})
+    bank = anchors["FCPIA"] + anchors["SCPIA"]
+    sales_total = 0
+    emissions_prev = rows[first - 1]["compliance_emissions_short_tons"]
+    previous = int(emissions_prev)
+    out: list[YearBalance] = []
+    share = Decimal(str(scenario.offsets_of_limit or 0))
+    for y in range(first, scenario.last_year + 1):
+        projected = y >= start and y not in custom
+        if y in custom:
+            emitted = int(custom[y])
+        elif not projected:
+            emitted = int(rows[y]["compliance_emissions_short_tons"])
+        else:
+            emitted = round(previous * (1 + scenario.growth(j)))
+        previous = emitted
+        recorded = rows.get(y)
+        released = int(recorded["ccr_released_short_tons"]) if recorded and not projected else 0
+        withheld = int(recorded["ecr_withheld_short_tons"]) if recorded and not projected else 0
+        allowances = program.adjusted_budget(y) + released - withheld
+        limit = program.offset_limit(y) or Decimal(0)
+        offsets = int((limit * share * emitted).to_integral_value(ROUND_FLOOR)) if projected else 0
+        before = bank + allowances + offsets - emitted
+        sales = max(0, -before)
+        bank = before + sales
+        sales_total += sales
+        out.append(YearBalance(
+            year=y, emissions=emitted, emissions_projected=projected, allowances=allowances, offsets=offsets,
+            reserve_sales=sales, bank=bank, bank_before_reserve_sales=bank - sales_total, unsold_state=0,
+            unsold_advance=0, to_reserve=0,
+            by_jurisdiction={j: {"emissions": emitted, "allowances": allowances, "to_reserve": 0}},
+        ))
+    return Balance(program.id, scenario, tuple(out), program.allowance_unit)
 
 
 # -- inputs ------------------------------------------------------------------------------------------------------
@@ -252,7 +317,7 @@ def _check(scenario: Scenario) -> None:
         if not 0 <= share <= 1:
             msg = f"unsold share for {year} is {share}; give a share between 0 and 1 (0.5 = half unsold)"
             raise InputError(msg)
-    if not 0 <= scenario.offsets_of_limit <= 1:
+    if scenario.offsets_of_limit is not None and not 0 <= scenario.offsets_of_limit <= 1:
         msg = f"offsets of limit is {scenario.offsets_of_limit}; give a share of the offset limit between 0 and 1"
         raise InputError(msg)
     rates = scenario.emissions_growth.values() if isinstance(scenario.emissions_growth, Mapping) else [scenario.emissions_growth]
@@ -368,7 +433,8 @@ def _offsets(
     for j in jurisdictions:
         limit = program.member_program(j).offset_limit(year) if program.is_linkage else program.offset_limit(year)
         if limit is not None and (j, year) in emissions:
-            total += limit * Decimal(str(scenario.offsets_of_limit)) * emissions[(j, year)]
+            share = 0.75 if scenario.offsets_of_limit is None else scenario.offsets_of_limit
+            total += limit * Decimal(str(share)) * emissions[(j, year)]
     return int((total / 4).to_integral_value(ROUND_FLOOR))
 
 
