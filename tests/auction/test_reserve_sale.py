@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openets.auction.reserve_sale import Request, Tier, reserve_sale_offered, sell_reserve
+from openets.errors import InputError
+from openets.registry.ledger import make_move
 
 # 2021 tiers and ceiling (auctions/ca_apcr_tier_prices.csv, ICAP; the ceiling $65.00 is §95915(f)(1)).
 TIERS_2021 = [Tier("tier_1", 4140, 1_000), Tier("tier_2", 5320, 500)]
@@ -151,3 +154,36 @@ def test_cli_reserve_sale_and_a_bad_requests_file(tmp_path):
     out = json.loads(proc.stdout)
     assert out["sold"] == {"tier_1": {"ACME-CMP": 600}, "tier_2": {"ACME-CMP": 300}}
     assert out["cut_to_need"] == {"ACME-CMP": 300} and out["proceeds_usd"] == 600 * 41.40 + 300 * 53.20
+
+
+def test_compliance_need_from_the_registry_limits_what_a_buyer_may_buy(db_url, tmp_path):
+    # ACME (California) emitted 1,000 t in each of 2021-2023 (CP4): its annual obligation due 1 Nov 2022 is 30% of
+    # 2021 = 300 (§95855). Its compliance account holds 100 vintage-2021 allowances, so its need is 200; it asks for
+    # 1,000 tier-1 allowances and gets 200.
+    from datetime import date
+
+    from openets.compliance.surrender import compliance_need
+
+    with _registry(db_url) as reg:
+        reg.apply(make_move("own", "issue", "CA-ISSUANCE", "ACME-CMP", "CA:allowance:2021", 100, date(2021, 1, 1)))
+        assert compliance_need(reg, "ACME-CMP", {2021: 1_000, 2022: 1_000, 2023: 1_000}, date(2022, 8, 17)) == 200
+        with pytest.raises(InputError, match="no obligation falls due on or after 2026-01-01"):
+            compliance_need(reg, "ACME-CMP", {2021: 1_000, 2022: 1_000, 2023: 1_000}, date(2026, 1, 1))
+    if "://" in db_url:
+        return  # the CLI run below uses the SQLite file
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    requests = tmp_path / "req.csv"
+    requests.write_text("entity,tier,quantity\nACME-CMP,tier_1,1000\n")
+    emissions = tmp_path / "em.csv"
+    emissions.write_text("entity,year,emissions\nACME-CMP,2021,1000\nACME-CMP,2022,1000\nACME-CMP,2023,1000\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "openets.cli", "auction", "reserve-sale", "--db", db_url, "--sale-id", "s2",
+         "--date", "2022-08-17", "--requests", str(requests), "--emissions", str(emissions),
+         "--tier", "tier_1:46.05:1000", "--json"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["sold"] == {"tier_1": {"ACME-CMP": 200}}

@@ -401,8 +401,9 @@ def run(
     )
 
 
-def _read_requests(path: str) -> tuple[list[Any], dict[str, int]]:
-    """Reserve-sale requests from CSV: entity,tier,quantity,need[,covered] (line-numbered errors)."""
+def _read_requests(path: str, need_given: bool = True) -> tuple[list[Any], dict[str, int]]:
+    """Reserve-sale requests from CSV: entity,tier,quantity,need[,covered] (line-numbered errors); without
+    `need_given` the need column may be absent or blank (the registry computes it)."""
     import csv
 
     from openets.auction.reserve_sale import Request
@@ -416,24 +417,52 @@ def _read_requests(path: str) -> tuple[list[Any], dict[str, int]]:
     need: dict[str, int] = {}
     with handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in ("entity", "tier", "quantity", "need") if c not in (reader.fieldnames or [])]
+        required = ("entity", "tier", "quantity", "need") if need_given else ("entity", "tier", "quantity")
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
         if missing:
             msg = f"{path} line 1: missing column(s) {', '.join(missing)}; expected entity,tier,quantity,need[,covered]"
             raise InputError(msg)
         for line, row in enumerate(reader, start=2):
             where = f"{path} line {line}"
             try:
-                quantity, entity_need = int(row["quantity"]), int(row["need"])
+                quantity = int(row["quantity"])
+                entity_need = int(row["need"]) if need_given or (row.get("need") or "").strip() else -1
             except (TypeError, ValueError):
                 msg = f"{where}: quantity {row['quantity']!r} and need {row['need']!r} must be whole numbers"
                 raise InputError(msg) from None
             entity = (row["entity"] or "").strip()
-            if need.setdefault(entity, entity_need) != entity_need:
+            if entity_need >= 0 and need.setdefault(entity, entity_need) != entity_need:
                 msg = f"{where}: {entity!r} has need {entity_need:,} here and {need[entity]:,} above; give one need"
                 raise InputError(msg)
             covered = (row.get("covered") or "true").strip().lower() not in ("false", "no", "0")
             requests.append(Request(entity, "", (row["tier"] or "").strip(), quantity, covered))
     return requests, need
+
+
+def _read_emissions(path: str) -> dict[str, dict[int, int]]:
+    """Covered emissions by entity and year from CSV: entity,year,emissions (tCO2e; line-numbered errors)."""
+    import csv
+
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        msg = f"cannot read emissions file {path}: {exc.strerror}"
+        raise InputError(msg) from None
+    out: dict[str, dict[int, int]] = {}
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("entity", "year", "emissions") if c not in (reader.fieldnames or [])]
+        if missing:
+            msg = f"{path} line 1: missing column(s) {', '.join(missing)}; expected entity,year,emissions"
+            raise InputError(msg)
+        for line, row in enumerate(reader, start=2):
+            try:
+                year, value = int(row["year"]), int(row["emissions"])
+            except (TypeError, ValueError):
+                msg = f"{path} line {line}: year {row['year']!r} and emissions {row['emissions']!r} must be whole numbers"
+                raise InputError(msg) from None
+            out.setdefault((row["entity"] or "").strip(), {})[year] = value
+    return out
 
 
 @app.command("reserve-sale")
@@ -445,9 +474,15 @@ def reserve_sale(
     ceiling: Annotated[str | None, typer.Option("--ceiling", help="Price-ceiling price (from 2021), e.g. 65.00.")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Registry: SQLite path or database URL.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the pro-rata remainder draw.")] = 0,
+    emissions_file: Annotated[
+        str | None,
+        typer.Option("--emissions", help="CSV entity,year,emissions: each buyer's need is computed from the registry."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a California reserve sale (and price-ceiling sale) against a registry, in one atomic batch."""
+    """Run a California reserve sale (and price-ceiling sale) against a registry, in one atomic batch. Each
+    buyer may buy at most its compliance need: given in the requests, or, with --emissions, what its compliance
+    account lacks for its next obligation (the smaller of the two when both are given)."""
     from openets.auction.reserve_sale import Tier, run_reserve_sale
     from openets.registry import Registry
 
@@ -470,8 +505,19 @@ def reserve_sale(
             msg = f"--tier {text!r} is malformed; write NAME:PRICE:QUANTITY, e.g. tier_1:41.40:1000000"
             raise InputError(msg)
         parsed.append(Tier(parts[0], cents(parts[1], "--tier price"), int(parts[2])))
-    requests, need = _read_requests(requests_file)
+    requests, need = _read_requests(requests_file, need_given=emissions_file is None)
     with Registry.open(db) as reg:
+        if emissions_file is not None:
+            from openets.compliance.surrender import compliance_need
+
+            emissions = _read_emissions(emissions_file)
+            for request in requests:
+                if request.entity not in emissions:
+                    msg = f"{emissions_file}: no emissions for {request.entity!r}; give its covered emissions by year"
+                    raise InputError(msg)
+            for entity, by_year in emissions.items():
+                computed = compliance_need(reg, entity, by_year, when)
+                need[entity] = min(need.get(entity, computed), computed)
         outcome = run_reserve_sale(reg, sale_id, when, parsed, requests, need,
                                    cents(ceiling, "--ceiling") if ceiling is not None else None, seed)
     if as_json:

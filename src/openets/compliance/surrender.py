@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from openets.compliance.obligations import Obligation, SurrenderPlan, UntimelyObligation, plan_surrender, untimely_surrender
+from openets.compliance.obligations import (
+    Obligation,
+    SurrenderPlan,
+    UntimelyObligation,
+    obligations,
+    plan_surrender,
+    untimely_surrender,
+)
 from openets.errors import DuplicateOperation, InputError
 from openets.registry import Registry
 from openets.registry.ledger import InstrumentRef, Move, OpKind, canonical_json, check_id, op_content
@@ -128,3 +135,30 @@ def _same_as_before(op_id: str, earlier: Sequence[Move], moves: Sequence[Move]) 
             "inputs would surrender twice: give the new surrender a new id"
         )
         raise DuplicateOperation(msg)
+
+
+def compliance_need(registry: Registry, account_id: str, emissions: dict[int, int], on: date) -> int:
+    """What the entity with compliance account `account_id` still lacks for its next obligation due on or after
+    `on`, given its covered emissions by year: the shortfall of the surrender that would be planned now from the
+    account's eligible holdings. A reserve or price-ceiling sale may sell it at most this (§95913, §95915)."""
+    accounts = {a.account_id: a for a in registry.accounts()}
+    account = accounts.get(account_id)
+    if account is None or account.kind is not AccountKind.COMPLIANCE:
+        found = "does not exist" if account is None else f"is a {account.kind.value} account"
+        msg = f"compliance need: {account_id!r} {found}; give the entity's compliance account"
+        raise InputError(msg)
+    program = registry.program
+    jurisdiction = account.jurisdiction if program.is_linkage else None
+    due = [o for o in obligations(program, emissions, jurisdiction=jurisdiction) if o.due >= on]
+    if not due:
+        msg = (
+            f"compliance need of {account_id!r}: no obligation falls due on or after {on.isoformat()} for emissions "
+            f"of {min(emissions)}-{max(emissions)}; give the emissions of the period that ends next"
+        )
+        raise InputError(msg)
+    holdings: dict[tuple[InstrumentKind, int | None], int] = {}
+    for row in registry.balances(account_id=account_id):
+        ref = InstrumentRef.parse(row.instrument_key)
+        holdings[(ref.kind, ref.vintage)] = holdings.get((ref.kind, ref.vintage), 0) + row.quantity
+    lines = [(kind, vintage, quantity) for (kind, vintage), quantity in holdings.items() if quantity > 0]
+    return plan_surrender(program, min(due, key=lambda o: o.due), lines, jurisdiction=jurisdiction).shortfall
