@@ -276,6 +276,24 @@ def bench_equilibrium() -> tuple[float, float, float]:
     return statistics.median(runs), qp_s, float(np.max(np.abs(result.price - qp) / np.maximum(1.0, qp)))
 
 
+def bench_sweep(runs: int = 1_000) -> tuple[float, float]:
+    """Seconds for `runs` WCI simulations 2019-2030 on 1 and on 2 local worker processes (pool start included)."""
+    from openets.market.sweep import local_executor, sweep
+    from openets.rules import load_program
+
+    program = load_program("wci")
+    start = time.perf_counter()
+    with local_executor(1) as pool:
+        one = sweep(program, 2019, 2030, runs, seed=1, executor=pool, chunks=16)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    with local_executor(2) as pool:
+        two = sweep(program, 2019, 2030, runs, seed=1, executor=pool, chunks=16)
+    parallel = time.perf_counter() - start
+    assert (one.results["price"] == two.results["price"]).all()  # the same seed, the same results
+    return serial, parallel
+
+
 def main() -> int:
     import warnings
 
@@ -284,6 +302,11 @@ def main() -> int:
     print(f"Banking equilibrium, 10,000 firms x 20 years: {ours_eq * 1000:.0f} ms (goal < 0.5 s: "  # noqa: T201
           f"{'met' if ours_eq < 0.5 else 'NOT MET'}); the planner's QP (cvxpy + Clarabel) on the same case: "
           f"{qp_s:.1f} s, {qp_s / ours_eq:.0f}x longer; largest price difference {gap:.1e} (QP tolerance 1e-8)")
+    serial, parallel = bench_sweep()
+    efficiency = serial / (2 * parallel)
+    print(f"1,000 Monte Carlo runs of WCI 2019-2030: {serial:.1f} s on 1 worker, {parallel:.1f} s on 2 (goal < 30 s: "  # noqa: T201
+          f"{'met' if parallel < 30 else 'NOT MET'}); scaling efficiency 1 -> 2 workers {efficiency:.0%} "
+          f"(goal >= 80%: {'met' if efficiency >= 0.8 else 'NOT MET'})")
     warm_s, cold_s = bench_supply()
     low, high = PEER_HINDCAST_S
     print(f"WCI supply-demand hindcast 2012Q4-2030: {warm_s * 1000:.0f} ms in process, {cold_s:.2f} s in a fresh "  # noqa: T201

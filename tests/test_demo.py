@@ -27,6 +27,7 @@ def test_demo_builds_and_verifies(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "verify OK" in out and "allocation holding" in out
     assert "supply, emissions and bank" in out and (tmp_path / "wci-supply.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Simulation, 200 runs" in out and (tmp_path / "wci-simulation" / "index.html").exists()
     with Registry.open(str(db)) as reg:
         report = reg.verify()
         wci = reg.program

@@ -25,9 +25,10 @@ def _mount() -> None:
     app.add_typer(rules_app, name="rules", help="Rulebooks: list, show and check programs.")
     app.add_typer(registry_app, name="registry", help="The registry ledger of allowances and offsets.")
     app.add_typer(auction_app, name="auction", help="Auctions: price schedules and clearing.")
-    from openets.market.cli import supply
+    from openets.market.cli import simulate, supply
 
     app.command(name="supply", help="Supply-demand balance and bank of a linked market, year by year.")(supply)
+    app.command(name="simulate", help="Monte Carlo of prices, emissions, bank and auction revenue.")(simulate)
 
 
 def main(argv: list[str] | None = None) -> int:

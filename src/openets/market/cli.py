@@ -179,3 +179,84 @@ def write_plot(result: Balance, path: str) -> None:
     fig.tight_layout()
     fig.savefig(target)
     plt.close(fig)
+
+
+def simulate(
+    program: Annotated[str, typer.Argument(help="Program id: wci, california, quebec or rggi.")],
+    first: Annotated[int | None, typer.Option("--from", help="First simulated year (default: the year after history).")] = None,
+    last: Annotated[int, typer.Option("--to", help="Last simulated year.")] = 2030,
+    runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 100,
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same results on any workers.")] = 0,
+    workers: Annotated[int, typer.Option("--workers", help="Local worker processes (1: in this process).")] = 1,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="equilibrium (agents: not built yet).")] = "equilibrium",
+    bau_growth: Annotated[float, typer.Option("--bau-growth", help="Mean yearly growth of BAU emissions.")] = 0.0,
+    bau_growth_sd: Annotated[float, typer.Option("--bau-growth-sd", help="Its spread between runs.")] = 0.01,
+    mac_price: Annotated[float, typer.Option("--mac-price", help="Median price abating --max-share of BAU.")] = 150.0,
+    mac_sd: Annotated[float, typer.Option("--mac-sd", help="Log-normal spread of that price.")] = 0.5,
+    max_share: Annotated[float, typer.Option("--max-share", help="Most of a firm's BAU it can abate.")] = 0.3,
+    offsets_of_limit: Annotated[float, typer.Option("--offsets-of-limit", help="Offsets used, share of the limit.")] = 0.75,
+    facilities_file: Annotated[
+        str | None,
+        typer.Option("--facilities", help="CSV facility,bau_t,growth,mac_price,max_share instead of synthetic firms."),
+    ] = None,
+    report: Annotated[str | None, typer.Option("--report", help="Write an HTML report with plots and CSVs here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Monte Carlo of prices, emissions, bank and auction revenue: the 5th, 50th and 95th percentiles by year."""
+    from rich.progress import Progress
+
+    from openets.market.simulate import Assumptions
+    from openets.market.sweep import dask_executor, local_executor, sweep
+
+    if mode != "equilibrium":
+        msg = f"--mode {mode!r}: only 'equilibrium' is built yet (the agent-based mode is still to come)"
+        raise InputError(msg)
+    if scheduler is not None and workers != 1:
+        msg = "give --workers or --scheduler, not both"
+        raise InputError(msg)
+    if runs <= 0:
+        msg = f"--runs {runs}: give a positive number of runs"
+        raise InputError(msg)
+    from openets.market.firms import read_facilities
+
+    facilities = read_facilities(facilities_file) if facilities_file else None
+    loaded = load_program(program)
+    start = first if first is not None else (2014 if loaded.id == "rggi" else 2019)
+    assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit)
+    client = None
+    executor = None
+    if scheduler is not None:
+        client, executor = dask_executor(scheduler)
+    elif workers > 1:
+        executor = local_executor(workers)
+    try:
+        with Progress(console=Console(stderr=True), transient=True, disable=runs < 50) as bar:
+            task = bar.add_task(f"{loaded.id}: {runs} runs", total=runs)
+            result = sweep(loaded, start, last, runs, seed, assumptions, executor,
+                           progress=lambda n: bar.advance(task, n), facilities=facilities)
+    finally:
+        if executor is not None and client is None:
+            executor.shutdown()
+        if client is not None:
+            client.close()
+    if report:
+        from openets.market.report import write_report
+
+        write_report(result, report)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    data = result.as_dict()
+    console = Console() if Console().is_terminal else Console(width=160)
+    table = Table(title=f"{result.program}: {runs} runs, seed {seed} (5th / 50th / 95th percentiles)")
+    for name in ("year", f"price ({result.currency})", "emissions (M)", "bank (M)", f"auction revenue (M {result.currency})"):
+        table.add_column(name, justify="right")
+    for row in data["years"]:
+        cells = [row[k] for k in ("price", "emissions_mt", "bank_mt", "auction_revenue_m")]
+        table.add_row(str(row["year"]), *(f"{c['p5']:,.1f} / {c['p50']:,.1f} / {c['p95']:,.1f}" for c in cells))
+    console.print(table)
+    console.print("Assumptions (not a calibration): " + ", ".join(f"{k} {v}" for k, v in data["assumptions"].items()),
+                  markup=False)

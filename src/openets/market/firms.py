@@ -74,6 +74,60 @@ class Firms:
 
 
 @dataclass(frozen=True)
+class Facility:
+    """One covered facility from a CSV: emissions in the first simulated year (tonnes), yearly growth, the price
+    at which it abates `max_share` of its emissions, and that share."""
+
+    name: str
+    bau: float
+    growth: float
+    mac_price: float
+    max_share: float
+
+
+FACILITY_COLUMNS = ("facility", "bau_t", "growth", "mac_price", "max_share")
+
+
+def read_facilities(path: str) -> list[Facility]:
+    """Facilities from CSV (facility,bau_t,growth,mac_price,max_share); errors name the line and the column."""
+    import csv
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        msg = f"{path}: cannot read the facilities file ({exc.strerror})"
+        raise InputError(msg) from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in FACILITY_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        msg = f"{path} line 1: missing column(s) {', '.join(missing)}; the header is {','.join(FACILITY_COLUMNS)}"
+        raise InputError(msg)
+    out: list[Facility] = []
+    for line, row in enumerate(reader, start=2):
+        values = {}
+        for column in FACILITY_COLUMNS[1:]:
+            try:
+                values[column] = float(row[column])
+            except (TypeError, ValueError):
+                msg = f"{path} line {line}: {column} {row[column]!r} is not a number"
+                raise InputError(msg) from None
+        if values["bau_t"] < 0 or values["mac_price"] <= 0 or not 0 < values["max_share"] <= 1 or not -1 < values["growth"] < 1:
+            msg = (
+                f"{path} line {line}: need bau_t >= 0, mac_price > 0, max_share in (0, 1] and growth in (-1, 1); "
+                f"found {values}"
+            )
+            raise InputError(msg)
+        out.append(Facility((row["facility"] or "").strip(), values["bau_t"], values["growth"], values["mac_price"],
+                            values["max_share"]))
+    if not out:
+        msg = f"{path}: no facilities; give one row per facility"
+        raise InputError(msg)
+    return out
+
+
+@dataclass(frozen=True)
 class AbatementCurve:
     """The market's abatement by year as a function of price: A_t(p) = level[t, j] + slope[t, j] * (p - x[j]) on
     [x[j], x[j+1]), with x the sorted breakpoints of all firms (x[0] = 0)."""

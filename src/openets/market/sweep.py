@@ -1,0 +1,127 @@
+"""Monte Carlo over BAU emissions, MAC slopes and offsets: many `simulate.run_once` draws, on local processes or
+an existing Dask cluster, through one `concurrent.futures.Executor` interface.
+
+Run i draws from `SeedSequence(seed).spawn(runs)[i]`, so the same seed gives the same results whatever the number
+of workers or how runs are grouped into chunks; results are put back in run order before the percentiles.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from openets.errors import InputError
+from openets.market.firms import Facility
+from openets.market.simulate import Assumptions, Setting, run_once, setting
+from openets.rules import Program
+
+QUANTILES = (5, 50, 95)
+FIELDS = ("price", "emissions", "bank", "auction_revenue")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    program: str
+    currency: str
+    allowance_unit: str
+    years: tuple[int, ...]
+    runs: int
+    seed: int
+    assumptions: Assumptions
+    results: dict[str, np.ndarray]  # field -> (runs, years)
+    setting: Setting | None = None  # the rules' supply, floors and ceilings (for reports)
+
+    def percentiles(self, field: str) -> np.ndarray:
+        """(3, years): the 5th, 50th and 95th percentiles of `field` over the runs."""
+        return np.percentile(self.results[field], QUANTILES, axis=0)
+
+    def as_dict(self) -> dict[str, object]:
+        scale = {"price": 1.0, "emissions": 1e6, "bank": 1e6, "auction_revenue": 1e6}
+        names = {"price": "price", "emissions": "emissions_mt", "bank": "bank_mt", "auction_revenue": "auction_revenue_m"}
+        table = {f: self.percentiles(f) / scale[f] for f in FIELDS}
+        years = []
+        for k, year in enumerate(self.years):
+            row: dict[str, object] = {"year": year}
+            for f in FIELDS:
+                row[names[f]] = {f"p{q}": round(float(table[f][i, k]), 6) + 0.0 for i, q in enumerate(QUANTILES)}
+            years.append(row)
+        return {"program": self.program, "currency": self.currency, "allowance_unit": self.allowance_unit,
+                "runs": self.runs, "seed": self.seed, "assumptions": asdict(self.assumptions), "years": years}
+
+
+def _chunk(args: tuple) -> list[tuple[np.ndarray, ...]]:
+    """Runs of one chunk (a top-level function, so that process and Dask workers can import it)."""
+    s, a, seeds, facilities = args
+    out = []
+    for seq in seeds:
+        r = run_once(s, a, np.random.default_rng(seq), facilities)
+        out.append((r.price, r.emissions, r.bank, r.auction_revenue))
+    return out
+
+
+def sweep(
+    program: Program,
+    first: int,
+    last: int,
+    runs: int,
+    seed: int = 0,
+    assumptions: Assumptions | None = None,
+    executor: cf.Executor | None = None,
+    chunks: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    facilities: list[Facility] | None = None,
+) -> Sweep:
+    """`runs` simulations of `program` over `first`..`last`; `executor` runs the chunks (in this process if
+    None); `progress` is told how many runs each finished chunk held."""
+    if runs <= 0:
+        msg = f"--runs {runs}: give a positive number of runs"
+        raise InputError(msg)
+    a = assumptions or Assumptions()
+    a.check()
+    s = setting(program, first, last)
+    seeds = np.random.SeedSequence(seed).spawn(runs)
+    n_chunks = max(1, min(runs, chunks or (8 if executor is not None else 1)))
+    bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
+    parts = [(s, a, seeds[bounds[i] : bounds[i + 1]], facilities) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
+    ordered: list[list[tuple[np.ndarray, ...]] | None] = [None] * len(parts)
+    if executor is None:
+        for i, part in enumerate(parts):
+            ordered[i] = _chunk(part)
+            if progress:
+                progress(len(part[2]))
+    else:
+        futures = {executor.submit(_chunk, part): i for i, part in enumerate(parts)}
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            ordered[i] = future.result()
+            if progress:
+                progress(len(parts[i][2]))
+    flat = [r for chunk in ordered for r in (chunk or [])]
+    results = {f: np.array([r[k] for r in flat]) for k, f in enumerate(FIELDS)}
+    unit = program.allowance_unit
+    return Sweep(program.id, s.currency, unit, s.years, runs, seed, a, results, s)
+
+
+def local_executor(workers: int) -> cf.Executor:
+    if workers < 1:
+        msg = f"--workers {workers}: give at least 1 worker"
+        raise InputError(msg)
+    return cf.ProcessPoolExecutor(max_workers=workers)
+
+
+def dask_executor(address: str, timeout: float = 10.0) -> tuple[object, cf.Executor]:
+    """(client, executor) on an existing Dask cluster; a clear error when it cannot be reached."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - installed with openets
+        msg = "--scheduler needs dask.distributed: pip install 'dask[distributed]'"
+        raise InputError(msg) from None
+    try:
+        client = Client(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        msg = f"--scheduler {address}: no Dask scheduler answered ({exc}); start one (dask scheduler) or check the address"
+        raise InputError(msg) from None
+    return client, client.get_executor()
