@@ -71,14 +71,14 @@ CASES = [
         "holding_limit.linkage",
         'linkage = "atlantis"',
         "found program id 'atlantis'",
-        "expected one of: california, quebec, rggi, wci",
+        "expected one of: california, china_power, quebec, rggi, wci",
     ),
     (
         "bad_missing_member.toml",
         "members[1].program",
         'program = "atlantis"',
         "found program id 'atlantis'",
-        "expected one of: california, quebec, rggi, wci",
+        "expected one of: california, china_power, quebec, rggi, wci",
     ),
 ]
 
@@ -112,14 +112,14 @@ def test_missing_file_is_a_rulebook_error(tmp_path):
 
 def test_several_problems_are_all_reported(tmp_path):
     text = (DATA / "good_toy.toml").read_text()
-    text = text.replace("2021 = 900_000", "2021 = -1").replace('currency = "USD"', 'currency = "EUR"')
+    text = text.replace("2021 = 900_000", "2021 = -1").replace('currency = "USD"', 'currency = "GBP"')
     path = tmp_path / "two.toml"
     path.write_text(text)
     with pytest.raises(RulebookError) as caught:
         load_rulebook_file(path)
     message = str(caught.value)
     assert "(2 problems)" in message
-    assert "program.currency" in message and "'EUR'" in message and "'USD' or 'CAD'" in message
+    assert "program.currency" in message and "'GBP'" in message and "'USD', 'CAD', 'CNY' or 'EUR'" in message
     assert "budgets.values.2021" in message
 
 

@@ -169,8 +169,8 @@ class ProgramInfo(Sourced):
     name: Text
     kind: Literal["program", "linkage"] = "program"
     jurisdictions: tuple[Jurisdiction, ...] = Field(min_length=1)
-    allowance_unit: Literal["tCO2e", "short_ton"]
-    currency: Literal["USD", "CAD"]
+    allowance_unit: Literal["tCO2e", "tCO2", "short_ton"]
+    currency: Literal["USD", "CAD", "CNY", "EUR"]
     start: date
     end: date | None = None
 
@@ -417,6 +417,7 @@ class Compliance(_Frozen):
     interim: InterimObligation | None = None
     surrender: SurrenderRules | None = None
     untimely_surrender: UntimelySurrender | None = None
+    shortfall_cap: ShortfallCap | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Compliance:
@@ -506,6 +507,57 @@ class Membership(Sourced):
         return self.start <= date(year, 12, 31) and (self.end is None or self.end >= date(year, 1, 1))
 
 
+class LoadTier(Sourced):
+    """One band of the load (output) correction factor for units whose category applies it: for a load factor F
+    at or above `from_load` (and below the next band's), the factor is `constant`, or a + b * (c - 100 F)
+    (`linear`), or a ** (b - c F) (`power`)."""
+
+    from_load: Fraction
+    kind: Literal["constant", "linear", "power"]
+    a: Decimal
+    b: Decimal = Decimal(0)
+    c: Decimal = Decimal(0)
+
+
+class UnitCategory(Sourced):
+    """A unit category of a benchmark allocation: its benchmarks and which correction factors apply."""
+
+    id: StrictStr
+    name: Text
+    supply_benchmark: Decimal = Field(gt=0, description="allowances per MWh of electricity supplied")
+    heat_benchmark: Decimal = Field(ge=0, description="allowances per GJ of heat supplied")
+    cooling: dict[Literal["water", "air"], Decimal] = Field(default_factory=dict)
+    heat_ratio_coefficient: Decimal = Field(ge=0, le=1, description="heat-supply factor = 1 - k * heat ratio")
+    load_correction: bool = False
+    obligation_at_most_allocation: bool = False
+
+
+class BenchmarkAllocation(Sourced):
+    """Free allocation by output-based benchmarks, unit by unit (China's national ETS)."""
+
+    categories: tuple[UnitCategory, ...] = Field(min_length=1)
+    load_tiers: tuple[LoadTier, ...] = ()
+    pre_allocation_share: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> BenchmarkAllocation:
+        ids = [c.id for c in self.categories]
+        if len(set(ids)) != len(ids):
+            msg = f"found duplicate unit categories {ids}; expected each id once"
+            raise ValueError(msg)
+        if any(c.load_correction for c in self.categories) and not self.load_tiers:
+            msg = "a category applies the load correction but no [[benchmark_allocation.load_tiers]] are given"
+            raise ValueError(msg)
+        return self
+
+
+class ShortfallCap(Sourced):
+    """A cap on what a unit must buy: its obligation is at most its free allocation plus `share` of its verified
+    emissions."""
+
+    share: Fraction
+
+
 class AllocationDistribution(Sourced):
     """When free allocation reaches the entities: `first_share` of the year's estimated allocation on `first_date`
     (MM-DD) of the vintage year, the rest on `rest_date` of the year `rest_year_offset` later."""
@@ -531,6 +583,7 @@ class Rulebook(_Frozen):
     holding_limit: HoldingLimit | None = None
     holdings: Holdings | None = None
     allocation_distribution: AllocationDistribution | None = None
+    benchmark_allocation: BenchmarkAllocation | None = None
     consignment: dict[StrictStr, FractionSeries] = Field(
         default_factory=dict,
         description="the least share of each allocation group's free allocation that must be consigned to auction",
@@ -541,9 +594,14 @@ class Rulebook(_Frozen):
     def _check_kind(self) -> Rulebook:
         kind = self.program.kind
         if kind == "program":
-            missing = [name for name in ("budgets", "holdings") if getattr(self, name) is None]
-            if missing:
-                msg = f"found no [{missing[0]}] table; expected it in every rulebook of kind 'program'"
+            if self.budgets is None and self.benchmark_allocation is None:
+                msg = (
+                    "found neither [budgets] (a fixed cap) nor [benchmark_allocation] (a cap that is the sum of "
+                    "benchmark allocations); expected one in every rulebook of kind 'program'"
+                )
+                raise ValueError(msg)
+            if self.holdings is None:
+                msg = "found no [holdings] table; expected it in every rulebook of kind 'program'"
                 raise ValueError(msg)
             if self.members:
                 msg = (
@@ -797,7 +855,8 @@ class Program(_Frozen):
     @cached_property
     def _budget_table(self) -> dict[int, int]:
         if not self.is_linkage:
-            assert self.rulebook.budgets is not None  # a program rulebook always has budgets (validated)
+            if self.rulebook.budgets is None:  # an intensity-based cap: the sum of benchmark allocations
+                return {}
             return dict(sorted(self.rulebook.budgets.values.items()))
         totals: dict[int, int] = {}
         for table in self._jurisdiction_tables.values():
@@ -821,6 +880,8 @@ class Program(_Frozen):
     def _vintage_tables(self) -> dict[str | None, tuple[int, ...]]:
         if not self.is_linkage:
             years = tuple(self._budget_table)
+            if not years and self.rulebook.compliance is not None:  # no fixed cap: the compliance years' vintages
+                years = tuple(y for p in self.rulebook.compliance.periods for y in range(p.start_year, p.end_year + 1))
             return {None: years, self.jurisdictions[0]: years}
         market = self._linked()
         out: dict[str | None, tuple[int, ...]] = {}
@@ -853,6 +914,12 @@ class Program(_Frozen):
                 return self._member(jurisdiction).budget(year)
             table, where = dict.fromkeys(vintages, 0), f"{self.id} ({jurisdiction})"
         if year not in table:
+            if not table and self.rulebook.benchmark_allocation is not None:
+                msg = (
+                    f"{where} has no fixed allowance budget: its cap is the sum of the units' benchmark allocations "
+                    "(openets.compliance.benchmark)"
+                )
+                raise InputError(msg)
             msg = (
                 f"{where} has no allowance budget for {year}; budget years are {_span(list(table))}. "
                 "Pick a year in that range"
