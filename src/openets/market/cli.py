@@ -202,6 +202,9 @@ def simulate(
         str | None,
         typer.Option("--facilities", help="CSV facility,bau_t,growth,mac_price,max_share instead of synthetic firms."),
     ] = None,
+    units_file: Annotated[
+        str | None, typer.Option("--units", help="china_power: CSV of generating units (see examples/).")
+    ] = None,
     report: Annotated[str | None, typer.Option("--report", help="Write an HTML report with plots and CSVs here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -232,16 +235,40 @@ def simulate(
         client, executor = dask_executor(scheduler)
     elif workers > 1:
         executor = local_executor(workers)
+    if loaded.id == "china_power" and units_file is None:
+        msg = "china_power simulates unit by unit: give the units with --units FILE (examples/china_power_units_illustrative.csv shows the columns)"
+        raise InputError(msg)
     try:
         with Progress(console=Console(stderr=True), transient=True, disable=runs < 50) as bar:
             task = bar.add_task(f"{loaded.id}: {runs} runs", total=runs)
-            result = sweep(loaded, start, last, runs, seed, assumptions, executor,
-                           progress=lambda n: bar.advance(task, n), facilities=facilities)
+            if loaded.id == "china_power":
+                from openets.market.china import read_units
+                from openets.market.sweep import cycle_sweep
+
+                cycle = cycle_sweep(loaded, read_units(units_file), runs, seed, assumptions, executor,
+                                    progress=lambda n: bar.advance(task, n))
+            else:
+                result = sweep(loaded, start, last, runs, seed, assumptions, executor,
+                               progress=lambda n: bar.advance(task, n), facilities=facilities)
     finally:
         if executor is not None and client is None:
             executor.shutdown()
         if client is not None:
             client.close()
+    if loaded.id == "china_power":
+        data = cycle.as_dict()
+        if as_json:
+            typer.echo(json.dumps(data))
+            return
+        price = data["years"][0]["price"]
+        console = Console() if Console().is_terminal else Console(width=160)
+        console.print(f"china_power, cycle {cycle.years[0]}-{cycle.years[-1]}, {runs} runs: price (CNY) "
+                      f"{price['p5']:.2f} / {price['p50']:.2f} / {price['p95']:.2f} (5th / 50th / 95th percentiles)",
+                      markup=False)
+        for category, values in data["abatement_mt_by_category"].items():
+            console.print(f"  abatement, category {category}: {values['p5']:.3f} / {values['p50']:.3f} / "
+                          f"{values['p95']:.3f} Mt", markup=False)
+        return
     if report:
         from openets.market.report import write_report
 

@@ -125,3 +125,85 @@ def dask_executor(address: str, timeout: float = 10.0) -> tuple[object, cf.Execu
         msg = f"--scheduler {address}: no Dask scheduler answered ({exc}); start one (dask scheduler) or check the address"
         raise InputError(msg) from None
     return client, client.get_executor()
+
+
+@dataclass(frozen=True)
+class CycleSweep:
+    """Monte Carlo of China's compliance cycle: price and abatement by unit category over the runs."""
+
+    program: str
+    years: tuple[int, ...]
+    runs: int
+    seed: int
+    assumptions: Assumptions
+    price: np.ndarray  # (runs,)
+    emissions: np.ndarray  # (runs,), over the cycle
+    abatement: dict[str, np.ndarray]  # category -> (runs,)
+
+    def as_dict(self) -> dict[str, object]:
+        def pct(values: np.ndarray, scale: float = 1.0) -> dict[str, float]:
+            return {f"p{q}": round(float(np.percentile(values, q)) / scale, 6) + 0.0 for q in QUANTILES}
+
+        per_year = len(self.years)
+        zero = {f"p{q}": 0.0 for q in QUANTILES}
+        years = [
+            {"year": y, "price": pct(self.price), "emissions_mt": pct(self.emissions / per_year, 1e6),
+             "bank_mt": zero, "auction_revenue_m": zero}
+            for y in self.years
+        ]
+        return {"program": self.program, "currency": "CNY", "allowance_unit": "tCO2", "runs": self.runs,
+                "seed": self.seed, "assumptions": asdict(self.assumptions), "years": years,
+                "abatement_mt_by_category": {c: pct(v, 1e6) for c, v in sorted(self.abatement.items())}}
+
+
+def _cycle_chunk(args: tuple) -> list[tuple[float, float, dict[str, float]]]:
+    from openets.market.china import clear_cycle
+    from openets.rules import load_program
+
+    program_id, units, a, seeds = args
+    program = load_program(program_id)
+    out = []
+    for seq in seeds:
+        rng = np.random.default_rng(seq)
+        bau = (1 + rng.normal(a.bau_growth, a.bau_growth_sd)) * np.exp(rng.normal(0.0, a.bau_growth_sd, len(units)))
+        mac = np.exp(rng.normal(0.0, a.mac_sd, len(units)))
+        r = clear_cycle(program, units, bau, mac)
+        out.append((r.price, float(r.emissions.sum()), {c: v["abatement_t"] for c, v in r.by_category().items()}))
+    return out
+
+
+def cycle_sweep(
+    program: Program, units: list, runs: int, seed: int = 0, assumptions: Assumptions | None = None,
+    executor: cf.Executor | None = None, progress: Callable[[int], None] | None = None,
+) -> CycleSweep:
+    """`runs` draws of China's compliance cycle: each unit's BAU and MAC price vary (log-normal, spreads from
+    `assumptions`), allocation and obligations follow the plan; run i uses the i-th spawned seed."""
+    if runs <= 0:
+        msg = f"--runs {runs}: give a positive number of runs"
+        raise InputError(msg)
+    a = assumptions or Assumptions()
+    a.check()
+    seeds = np.random.SeedSequence(seed).spawn(runs)
+    n_chunks = max(1, min(runs, 8 if executor is not None else 1))
+    bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
+    parts = [(program.id, units, a, seeds[bounds[i] : bounds[i + 1]]) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
+    ordered: list = [None] * len(parts)
+    if executor is None:
+        for i, part in enumerate(parts):
+            ordered[i] = _cycle_chunk(part)
+            if progress:
+                progress(len(part[3]))
+    else:
+        futures = {executor.submit(_cycle_chunk, part): i for i, part in enumerate(parts)}
+        for future in cf.as_completed(futures):
+            ordered[futures[future]] = future.result()
+            if progress:
+                progress(len(parts[futures[future]][3]))
+    flat = [r for chunk in ordered for r in chunk]
+    categories = sorted({c for _, _, ab in flat for c in ab})
+    period = program.rulebook.compliance.periods[0]
+    return CycleSweep(
+        program.id, tuple(range(period.start_year, period.end_year + 1)), runs, seed, a,
+        np.array([r[0] for r in flat]), np.array([r[1] for r in flat]),
+        {c: np.array([r[2].get(c, 0.0) for r in flat]) for c in categories},
+    )
