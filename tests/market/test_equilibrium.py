@@ -57,27 +57,49 @@ def test_a_reserve_tier_and_an_ecr_change_supply_at_their_prices():
     # Tier: 10 allowances at 20 on a cap of 50: at p = 20 demand is 60 -> exactly the tier fills it.
     e = solve(Market(_one_firm(1).abatement(), [YearSupply(free=50, steps=((20.0, 10.0),))], banking=False))
     assert e.price[0] == 20 and e.stepped[0] == pytest.approx(10)
-    # ECR: 10 of a cap of 90 withheld below a trigger of 8: at p = 5 (no ECR) supply 90; with it the price stops
-    # at the trigger, where 100 - 16 = 84 are needed: 6 withheld.
-    e = solve(Market(_one_firm(1).abatement(), [YearSupply(free=90, withheld=((8.0, 10.0),))], banking=False))
-    assert e.price[0] == 8 and e.withheld[0] == pytest.approx(6)
+    # ECR: 10 of 90 auctioned allowances withheld below a trigger of 8: at p = 5 (no ECR) supply 90; with it the
+    # price stops at the trigger, where 100 - 16 = 84 are needed: 6 withheld, 84 sold.
+    e = solve(Market(_one_firm(1).abatement(), [YearSupply(auctioned=90, withheld=((8.0, 10.0),))], banking=False))
+    assert e.price[0] == 8 and e.withheld[0] == pytest.approx(6) and e.auction_sold[0] == pytest.approx(84)
+    # An ECR withholds only what would sell: below the floor nothing is auctioned, so nothing is withheld either.
+    e = solve(Market(_one_firm(1).abatement(), [YearSupply(free=100, auctioned=90, floor=2, withheld=((6.0, 10.0),))],
+                     banking=False))
+    assert e.price[0] == 0 and e.withheld[0] == 0 and e.unsold[0] == pytest.approx(90)
+
+
+def test_the_price_never_exceeds_a_ceiling_even_when_banking_would_carry_it_there():
+    # Year 1 short (cap 50, A = 2p: p1 = 25); year 2 has a ceiling of 20. Hotelling would give 26.25 in year 2, but
+    # unlimited units at 20 cap it: the bank empties in year 1 and year 2 clears at the ceiling (the QP agrees).
+    market = Market(_one_firm(2).abatement(), [YearSupply(free=50), YearSupply(free=40, ceiling=20)], rate=0.05)
+    e = solve(market)
+    assert np.allclose(e.price, [25, 20]) and e.ceiling_sold[1] == pytest.approx(20)
+    assert np.allclose(e.price, solve_qp(market), rtol=1e-6)
 
 
 def _random_market(seed: int, years: int = 6, firms: int = 5) -> Market:
+    """Random markets: firms with three-point MAC curves, floors growing faster or slower than the discount rate,
+    several tiers (some above the ceiling), ECRs, ceilings that may bind, opening and closing banks."""
     rng = np.random.default_rng(seed)
     bau = rng.uniform(50, 150, (firms, 1)) * (1 + rng.uniform(-0.03, 0.03, (firms, 1))) ** np.arange(years)
-    f = Firms.linear(bau, rng.uniform(20, 80, firms), rng.uniform(0.3, 0.9, firms))
+    prices = np.sort(rng.uniform(1, 120, (firms, 3)), axis=1)
+    prices[:, 0] = 0
+    shares = np.sort(rng.uniform(0.05, 0.9, (firms, 3)), axis=1)
+    shares[:, 0] = 0
+    f = Firms(bau, prices, shares)
     caps = bau.sum(0) * rng.uniform(0.6, 1.0, years)
     floor_growth = rng.uniform(1.0, 1.08)
+    ceiling = float(rng.uniform(25, 80)) if seed % 2 else None
     supply = [
         YearSupply(
             free=c * 0.5, auctioned=c * 0.5, floor=float(rng.uniform(0, 15)) * floor_growth**t,
-            steps=((40 * 1.05**t, c * 0.05),), withheld=((5.0 * 1.07**t, c * 0.05),) if seed % 3 == 0 else (),
-            ceiling=60 * 1.05**t if seed % 2 else None,
+            steps=((40 * 1.05**t, c * 0.05), (float(rng.uniform(30, 90)), c * 0.03)),
+            withheld=((5.0 * 1.07**t, c * 0.05),) if seed % 3 == 0 else (),
+            ceiling=ceiling * 1.05**t if ceiling else None,
         )
         for t, c in enumerate(caps)
     ]
-    return Market(f.abatement(), supply, rate=float(rng.uniform(0.02, 0.08)), initial_bank=float(rng.uniform(0, 50)))
+    return Market(f.abatement(), supply, rate=float(rng.uniform(0.02, 0.08)), initial_bank=float(rng.uniform(0, 50)),
+                  terminal_bank=float(rng.uniform(0, 30)) if seed % 5 == 0 else 0.0)
 
 
 @settings(max_examples=25, deadline=None)
@@ -119,3 +141,7 @@ def test_bad_markets_say_what_is_wrong():
         solve(Market(Firms.linear(np.full((1, 1), 100.0), 50.0, 0.5).abatement(), [YearSupply(free=10)]))
     with pytest.raises(InputError, match="must not be negative"):
         Firms.linear(np.array([[-1.0]]), 10.0)
+    with pytest.raises(InputError, match="vertical step"):
+        Firms(np.array([[100.0]]), np.array([[0, 10, 10, 30]]), np.array([[0, 0.1, 0.5, 0.6]]))
+    with pytest.raises(InputError, match="without banking there is no bank"):
+        Market(curve, [YearSupply(free=1), YearSupply(free=1)], banking=False, initial_bank=50)

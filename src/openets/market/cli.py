@@ -197,7 +197,9 @@ def simulate(
     mac_price: Annotated[float, typer.Option("--mac-price", help="Median price abating --max-share of BAU.")] = 150.0,
     mac_sd: Annotated[float, typer.Option("--mac-sd", help="Log-normal spread of that price.")] = 0.5,
     max_share: Annotated[float, typer.Option("--max-share", help="Most of a firm's BAU it can abate.")] = 0.3,
-    offsets_of_limit: Annotated[float, typer.Option("--offsets-of-limit", help="Offsets used, share of the limit.")] = 0.75,
+    offsets_of_limit: Annotated[
+        float | None, typer.Option("--offsets-of-limit", help="Offsets used, share of the limit (default WCI 0.75, RGGI 0).")
+    ] = None,
     facilities_file: Annotated[
         str | None,
         typer.Option("--facilities", help="CSV facility,bau_t,growth,mac_price,max_share instead of synthetic firms."),
@@ -220,6 +222,9 @@ def simulate(
     if scheduler is not None and workers != 1:
         msg = "give --workers or --scheduler, not both"
         raise InputError(msg)
+    if workers < 1:
+        msg = f"--workers {workers}: give at least 1 (1 runs in this process)"
+        raise InputError(msg)
     if runs <= 0:
         msg = f"--runs {runs}: give a positive number of runs"
         raise InputError(msg)
@@ -229,15 +234,22 @@ def simulate(
     loaded = load_program(program)
     start = first if first is not None else (2014 if loaded.id == "rggi" else 2019)
     assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit)
+    china = loaded.id == "china_power"
+    if china and units_file is None:
+        msg = "china_power simulates unit by unit: give the units with --units FILE (examples/china_power_units_illustrative.csv shows the columns)"
+        raise InputError(msg)
+    if china and (report or facilities_file or first is not None):
+        msg = "china_power simulates its 2019-2020 cycle from --units: --from, --facilities and --report do not apply"
+        raise InputError(msg)
+    if not china and units_file is not None:
+        msg = f"--units is for china_power; {loaded.id} takes --facilities (or synthetic firms)"
+        raise InputError(msg)
     client = None
     executor = None
     if scheduler is not None:
         client, executor = dask_executor(scheduler)
     elif workers > 1:
         executor = local_executor(workers)
-    if loaded.id == "china_power" and units_file is None:
-        msg = "china_power simulates unit by unit: give the units with --units FILE (examples/china_power_units_illustrative.csv shows the columns)"
-        raise InputError(msg)
     try:
         with Progress(console=Console(stderr=True), transient=True, disable=runs < 50) as bar:
             task = bar.add_task(f"{loaded.id}: {runs} runs", total=runs)

@@ -46,36 +46,37 @@ class YearSupply:
     withheld: tuple[tuple[float, float], ...] = ()
     ceiling: float | None = None
 
+    def levels(self) -> list[tuple[float, float, str]]:
+        """The year's supply above `free` as (price, quantity, kind) steps: the auction at the floor, less what an
+        ECR may withhold, which sells only at or above the higher of the floor and the ECR trigger; reserve tiers
+        and containment reserves at their prices. (An ECR withholds auctioned allowances only.)"""
+        held = min(sum(q for _, q in self.withheld), self.auctioned)
+        out = [(self.floor, self.auctioned - held, "auction")]
+        left = held
+        for trigger, q in sorted(self.withheld):
+            take = min(q, left)
+            left -= take
+            out.append((max(self.floor, trigger), take, "ecr"))
+        out += [(at, q, "step") for at, q in self.steps]
+        return [level for level in out if level[1] > 0]
+
     def bounds(self, price: float) -> tuple[float, float]:
         """(least, most) allowances supplied at `price`: they differ only at a price where supply jumps (a price
         within a relative 1e-12 of a jump counts as on it: a Hotelling path lands there only up to rounding)."""
         lo = hi = self.free
-        side = _side(price, self.floor)
-        if side > 0:
-            lo += self.auctioned
-            hi += self.auctioned
-        elif side == 0:
-            hi += self.auctioned
-        for at, q in self.steps:
+        for at, q, _ in self.levels():
             side = _side(price, at)
             if side > 0:
                 lo += q
                 hi += q
             elif side == 0:
                 hi += q
-        for trigger, q in self.withheld:
-            side = _side(price, trigger)
-            if side < 0:
-                lo -= q
-                hi -= q
-            elif side == 0:
-                lo -= q
         if self.ceiling is not None and _side(price, self.ceiling) >= 0:
             hi = np.inf
         return lo, hi
 
     def jumps(self) -> list[float]:
-        out = [self.floor] + [at for at, _ in self.steps] + [t for t, _ in self.withheld]
+        out = [at for at, _, _ in self.levels()]
         if self.ceiling is not None:
             out.append(self.ceiling)
         return out
@@ -109,6 +110,9 @@ class Market:
         if self.initial_bank < 0 or self.terminal_bank < 0:
             msg = "market: the initial and terminal banks must not be negative"
             raise InputError(msg)
+        if not self.banking and (self.initial_bank or self.terminal_bank):
+            msg = "market: without banking there is no bank to open or close with; set initial and terminal banks to 0"
+            raise InputError(msg)
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,9 @@ class Equilibrium:
     unsold: np.ndarray  # auctioned allowances left unsold at the floor
     stepped: np.ndarray  # from reserve tiers and containment reserves
     ceiling_sold: np.ndarray
-    withheld: np.ndarray
+    withheld: np.ndarray  # by an ECR from auctions that would otherwise have sold (price at or above the floor)
     episodes: tuple[tuple[int, int], ...] = field(default=())
+    auction_sold: np.ndarray | None = None  # auctioned allowances sold (ECR portions included)
 
 
 def solve(market: Market) -> Equilibrium:
@@ -176,8 +181,9 @@ def _initial_price(curve, supply, s, last, bank, growth, terminal, scale) -> flo
         top *= 2.0
         if top > 1e12:
             msg = (
-                f"no price clears the market from year index {s}: even at any price, emissions exceed the allowances "
-                "available; add a price ceiling or raise the supply"
+                f"no price clears the market from the {s + 1}th simulated year on: even at any price, emissions exceed "
+                "the allowances available and the abatement possible; lower BAU growth, raise the abatable share, or "
+                "add a price ceiling"
             )
             raise InputError(msg)
     lo, hi = 0.0, top
@@ -227,7 +233,11 @@ def _resolve(curve, supply, s, last, bank, prices, terminal, priced, scale) -> t
                 deficit -= take
     if not priced:
         return flows, last
-    empty = np.flatnonzero(banks - need <= 1e-9 * scale)
+    # A year priced above its ceiling cannot belong to this episode (unlimited supply there caps the price): the
+    # episode ends at the last empty bank before the first such year.
+    above = [k for k, p in enumerate(prices.tolist()) if supply[s + k].ceiling is not None and _side(p, supply[s + k].ceiling) > 0]
+    limit = above[0] if above else len(flows)
+    empty = np.flatnonzero(banks[:limit] - need[:limit] <= 1e-9 * scale)
     return flows, s + int(empty[-1]) if len(empty) else last
 
 
@@ -237,29 +247,22 @@ def _outcome(market: Market, price: np.ndarray, net: np.ndarray, episodes) -> Eq
     emissions = curve.bau - abated
     supplied = net + emissions
     bank = market.initial_bank + np.cumsum(net) if market.banking else np.zeros(len(price))
-    unsold = np.zeros(len(price))
-    stepped = np.zeros(len(price))
-    ceiling = np.zeros(len(price))
-    withheld = np.zeros(len(price))
+    n = len(price)
+    unsold, stepped, ceiling, withheld, auction_sold = (np.zeros(n) for _ in range(5))
     for t, (y, p) in enumerate(zip(market.supply, price.tolist(), strict=True)):
-        lo, _ = y.bounds(p)
-        extra = supplied[t] - lo  # what the year's jumps supplied beyond the least
-        # Decompose the year's supply: components away from their jump are fixed; at a jump, the extra goes to
-        # withheld allowances released first, then the auction, then steps, then the ceiling.
-        withheld[t] = sum(q for trigger, q in y.withheld if _side(p, trigger) < 0)
-        at_trigger = sum(q for trigger, q in y.withheld if _side(p, trigger) == 0)
-        released = min(extra, at_trigger)
-        withheld[t] += at_trigger - released
-        extra -= released
-        auction = y.auctioned if _side(p, y.floor) > 0 else 0.0
-        if _side(p, y.floor) == 0:
-            auction = min(extra, y.auctioned)
-            extra -= auction
-        unsold[t] = y.auctioned - auction
-        stepped[t] = sum(q for at, q in y.steps if _side(p, at) > 0)
-        at_step = sum(q for at, q in y.steps if _side(p, at) == 0)
-        from_steps = min(extra, at_step)
-        stepped[t] += from_steps
-        extra -= from_steps
+        extra = supplied[t] - y.free  # what the year's levels and ceiling supplied
+        sold = {"auction": 0.0, "ecr": 0.0, "step": 0.0}
+        # Levels below the price sell whole; at the price they take what is left, in order (auction, ECR, steps).
+        for at, q, kind in sorted(y.levels(), key=lambda level: (level[0], ("auction", "ecr", "step").index(level[2]))):
+            side = _side(p, at)
+            take = q if side > 0 else (min(max(extra, 0.0), q) if side == 0 else 0.0)
+            sold[kind] += take
+            extra -= take
+        auction_total = sum(q for _, q, kind in y.levels() if kind == "auction")
+        ecr_total = sum(q for _, q, kind in y.levels() if kind == "ecr")
+        auction_sold[t] = sold["auction"] + sold["ecr"]
+        withheld[t] = ecr_total - sold["ecr"] if _side(p, y.floor) >= 0 else 0.0
+        unsold[t] = auction_total + ecr_total - auction_sold[t] - withheld[t]
+        stepped[t] = sold["step"]
         ceiling[t] = max(extra, 0.0) if y.ceiling is not None and _side(p, y.ceiling) >= 0 else 0.0
-    return Equilibrium(price, emissions, abated, supplied, bank, unsold, stepped, ceiling, withheld, episodes)
+    return Equilibrium(price, emissions, abated, supplied, bank, unsold, stepped, ceiling, withheld, episodes, auction_sold)

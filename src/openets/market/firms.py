@@ -34,7 +34,7 @@ class Firms:
                 f"prices {price.shape}, shares {share.shape}"
             )
             raise InputError(msg)
-        if not (np.isfinite(bau).all() and np.isfinite(price).all() and np.isfinite(share).all()):
+        if not (np.isfinite(bau).all() and np.isfinite(price).all() and np.isfinite(share).all()):  # nan, inf
             msg = "firms: BAU emissions and MAC breakpoints must be finite numbers"
             raise InputError(msg)
         if (bau < 0).any():
@@ -45,6 +45,15 @@ class Firms:
             raise InputError(msg)
         if (share < 0).any() or (share > 1).any() or (np.diff(share, axis=1) < 0).any():
             msg = "firms: MAC shares must lie in [0, 1] and not decrease along each firm's curve"
+            raise InputError(msg)
+        if ((np.diff(price, axis=1) == 0) & (np.diff(share, axis=1) > 0)).any():
+            msg = (
+                "firms: a MAC curve rises in share at a single price (a vertical step); give the step a price range, "
+                "e.g. (10, 0.1), (10.01, 0.5)"
+            )
+            raise InputError(msg)
+        if (price[:, 0] != 0).any() or (share[:, 0] != 0).any():
+            msg = "firms: each MAC curve starts at (price 0, share 0); add that breakpoint first"
             raise InputError(msg)
         object.__setattr__(self, "bau", bau)
         object.__setattr__(self, "mac_price", price)
@@ -111,7 +120,9 @@ def read_facilities(path: str) -> list[Facility]:
             try:
                 values[column] = float(row[column])
             except (TypeError, ValueError):
-                msg = f"{path} line {line}: {column} {row[column]!r} is not a number"
+                values[column] = float("nan")
+            if values[column] != values[column] or values[column] in (float("inf"), float("-inf")):
+                msg = f"{path} line {line}: {column} {row[column]!r} is not a finite number"
                 raise InputError(msg) from None
         if values["bau_t"] < 0 or values["mac_price"] <= 0 or not 0 < values["max_share"] <= 1 or not -1 < values["growth"] < 1:
             msg = (
@@ -162,6 +173,7 @@ class AbatementCurve:
         djump = np.zeros((len(x), firms.n_years))
         np.add.at(djump, idx_start, jump[:, None] * bau[firm])
         slope = np.cumsum(dslope, axis=0)  # slope right of each breakpoint
+        slope[-1] = 0.0  # beyond every curve's last breakpoint abatement stays flat (no rounding residue)
         widths = np.diff(x)
         level = np.zeros_like(slope)
         level[0] = initial @ bau + djump[0]

@@ -16,8 +16,8 @@ from openets.market.equilibrium import Market
 
 
 def solve_qp(market: Market, tolerance: float = 1e-12) -> np.ndarray:
-    """The price path of the planner's problem (abatement curves without jumps), solved by Clarabel to
-    `tolerance` (gap and feasibility; large cases need a looser one than the default)."""
+    """The price path of the planner's problem, solved by Clarabel to `tolerance` (gap and feasibility; large
+    cases need a looser one than the default). Firms' curves have no vertical jumps (`Firms` refuses them)."""
     try:
         import cvxpy as cp
     except ImportError:  # pragma: no cover - the test environment has it
@@ -48,21 +48,13 @@ def solve_qp(market: Market, tolerance: float = 1e-12) -> np.ndarray:
             constraints += [a >= 0, a <= w]
             abated = abated + cp.sum(a)
         extra = 0
-        if year.auctioned:
-            u = cp.Variable()
-            constraints += [u >= 0, u <= year.auctioned / unit]
-            cost += discount * year.floor * u
-            extra += u
-        for price, q in year.steps:
+        # The same supply steps as the solver: the auction at the floor, any ECR portion at the higher of the
+        # floor and its trigger, tiers and containment reserves at their prices.
+        for price, q, _ in year.levels():
             z = cp.Variable()
             constraints += [z >= 0, z <= q / unit]
             cost += discount * price * z
             extra += z
-        for trigger, q in year.withheld:
-            r = cp.Variable()
-            constraints += [r >= 0, r <= q / unit]
-            cost += discount * trigger * r
-            extra += r - q / unit
         if year.ceiling is not None:
             c = cp.Variable()
             constraints += [c >= 0]
@@ -72,7 +64,7 @@ def solve_qp(market: Market, tolerance: float = 1e-12) -> np.ndarray:
         eq = bank[t] == previous + net
         balance.append(eq)
         constraints.append(eq)
-        previous = bank[t]
+        previous = bank[t] if market.banking else 0  # without banking a surplus is lost, not carried
     constraints += [bank >= 0, bank[n_years - 1] >= market.terminal_bank / unit]
     problem = cp.Problem(cp.Minimize(cost), constraints)
     problem.solve(solver=cp.CLARABEL, tol_gap_abs=tolerance, tol_gap_rel=tolerance, tol_feas=tolerance)

@@ -39,20 +39,26 @@ class Assumptions:
     mac_price: float = 150.0  # median price at which a firm abates `max_share` of its BAU
     mac_sd: float = 0.5  # log-normal spread of that price between firms and runs
     max_share: float = 0.3
-    offsets_of_limit: float = 0.75
+    offsets_of_limit: float | None = None  # None: the program's default (WCI 0.75, the peer's; RGGI 0)
     rate: float = 0.05  # the discount rate holders of allowances require
     n_firms: int = 200
 
     def check(self) -> None:
-        if not -0.2 < self.bau_growth < 0.2 or not 0 <= self.bau_growth_sd < 0.2:
-            msg = f"BAU growth {self.bau_growth} (sd {self.bau_growth_sd}) is not a yearly rate; write -0.01 for -1%"
-            raise InputError(msg)
-        if self.mac_price <= 0 or not 0 <= self.mac_sd < 3 or not 0 < self.max_share <= 1:
-            msg = "MAC price must be positive, its spread between 0 and 3, the abatable share in (0, 1]"
-            raise InputError(msg)
-        if not 0 <= self.offsets_of_limit <= 1 or not 0 <= self.rate < 1 or not 1 <= self.n_firms <= 1_000_000:
-            msg = "offsets of limit in [0, 1], discount rate in [0, 1), between 1 and 1,000,000 firms"
-            raise InputError(msg)
+        """Each assumption in its range; the error names the option."""
+        checks = [
+            (-0.2 < self.bau_growth < 0.2, f"--bau-growth {self.bau_growth}: a yearly rate between -0.2 and 0.2 (e.g. -0.01)"),
+            (0 <= self.bau_growth_sd < 0.2, f"--bau-growth-sd {self.bau_growth_sd}: a spread between 0 and 0.2"),
+            (self.mac_price > 0, f"--mac-price {self.mac_price}: a positive price"),
+            (0 <= self.mac_sd < 3, f"--mac-sd {self.mac_sd}: a log-normal spread between 0 and 3"),
+            (0 < self.max_share <= 1, f"--max-share {self.max_share}: a share in (0, 1]"),
+            (self.offsets_of_limit is None or 0 <= self.offsets_of_limit <= 1,
+             f"--offsets-of-limit {self.offsets_of_limit}: a share of the limit in [0, 1]"),
+            (0 <= self.rate < 1, f"discount rate {self.rate}: in [0, 1)"),
+            (1 <= self.n_firms <= 1_000_000, f"{self.n_firms} firms: between 1 and 1,000,000"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,9 @@ def setting(program: Program, first: int, last: int) -> Setting:
         steps: list[tuple[float, float]] = []
         for j in members:
             allocation = free_allocation(j, y)
-            consigned = sum(float(program.consignment_share(j, g, y)) * q for g, q in allocation.items())
+            consigned = _consigned(program, j, y, allocation)
+            free += sum(int(r["allowances"]) for r in table("wci_supply_events.csv")  # e.g. Ontario retirements
+                        if r["jurisdiction"] == j and int(r["year"]) == y)
             free += sum(allocation.values()) - consigned
             placed = program.reserve_quantity(j, y) + program.set_aside_quantity(j, y)
             auctioned += program.budget(y, j) - placed - sum(allocation.values()) + consigned
@@ -115,9 +123,44 @@ def setting(program: Program, first: int, last: int) -> Setting:
         limits.append(float(max((x for x in limit if x is not None), default=0)))
     bank = 0.0
     if first > 2013:
-        opening = balance(program, Scenario(emissions_from=None, last_year=first - 1))
-        bank = float(opening.years[-1].bank)
+        # The balance with every later auction selling out: the opening bank, and what the opening year leaves to
+        # the first simulated one: the state's unsold allowances that are offered again rather than moved to the
+        # reserve (here all in the first year, at the reserve price), and free allocation distributed a year late
+        # (Québec's September true-up of the previous vintage).
+        run = balance(program, Scenario(emissions_from=None, last_year=years[-1]))
+        opening = next(y for y in run.years if y.year == first - 1)
+        bank = float(opening.bank)
+        moved_later = sum(y.to_reserve for y in run.years if y.year >= first)
+        # (Unsold advance allowances are not added: their vintage's budget already counts them in its year.)
+        returning = max(opening.unsold_state - opening.unsold_advance - moved_later, 0)
+        late = sum(_deferred(program, j, first) for j in members)
+        head = supply[0]
+        supply[0] = YearSupply(free=head.free + late, auctioned=head.auctioned + returning,
+                               floor=head.floor, steps=head.steps, withheld=head.withheld, ceiling=head.ceiling)
     return Setting(program.id, price_program.currency, years, base, base_year, tuple(supply), tuple(limits), bank)
+
+
+def _consigned(program: Program, jurisdiction: str, year: int, allocation: dict[str, int]) -> float:
+    """Allowances consigned to auction: the annual auction notice where it exists (2013-2018), else the least the
+    rulebook requires of the allocation groups."""
+    for r in table("wci_consignment_annual_2013_2018.csv"):
+        if r["jurisdiction"] == jurisdiction and int(r["year"]) == year:
+            return float(r["consigned_allowances"])
+    return sum(float(program.consignment_share(jurisdiction, g, year)) * q for g, q in allocation.items())
+
+
+def _deferred(program: Program, jurisdiction: str, first: int) -> float:
+    """Free allocation of vintage first-1 that reaches entities in `first` (after the opening balance's year)."""
+    rule = program.allocation_distribution(jurisdiction)
+    if rule is None or rule.rest_year_offset == 0 or (first - 1) not in program.vintages(jurisdiction):
+        return 0.0
+    total = sum(free_allocation(jurisdiction, first - 1).values())
+    dated = [(int(r["date"][:4]), int(r["allowances"])) for r in table("wci_qc_allocation_events_2013_2018.csv")
+             if r["jurisdiction"] == jurisdiction and int(r["vintage"]) == first - 1]
+    if not dated:
+        return float(total - int(float(rule.first_share) * total))
+    later = sum(q for when, q in dated if when >= first)
+    return float(later + total - sum(q for _, q in dated))
 
 
 def _rggi(program: Program, years: tuple[int, ...]) -> Setting:
@@ -125,6 +168,12 @@ def _rggi(program: Program, years: tuple[int, ...]) -> Setting:
     first = years[0]
     if first < 2009 or years[-1] > max(program.vintages()):
         msg = f"RGGI simulates within 2009-{max(program.vintages())}"
+        raise InputError(msg)
+    if 2010 <= first <= 2013:
+        msg = (
+            f"--from {first}: RGGI simulations start in 2009 (an empty bank) or from 2014 on (the bank the interim "
+            "adjustments measured); the bank in 2010-2013 is not known"
+        )
         raise InputError(msg)
     base_year = min(max(rows), first - 1) if first > 2009 else 2009
     supply = []
@@ -164,20 +213,22 @@ def run_once(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: l
         base = np.array([f.bau for f in facilities])
         rates = np.array([f.growth for f in facilities]) + shift
         bau = base[:, None] * (1 + rates[:, None]) ** np.arange(n_years)[None, :]
-        full = np.array([f.mac_price for f in facilities]) * np.exp(rng.normal(0.0, a.mac_sd, len(facilities)))
-        firms = Firms.linear(bau, full, np.array([f.max_share for f in facilities]))
+        top = np.array([f.max_share for f in facilities])
+        at_top = np.array([f.mac_price for f in facilities]) * np.exp(rng.normal(0.0, a.mac_sd, len(facilities)))
+        firms = Firms.linear(bau, at_top / top, top)  # linear: max_share is reached at mac_price
     else:
         shares = rng.dirichlet(np.ones(a.n_firms))
         steps = np.arange(1, n_years + 1) + (s.years[0] - 1 - s.base_year)
         bau = s.base_emissions * shares[:, None] * (1 + a.bau_growth + shift) ** steps[None, :]
-        full = a.mac_price * np.exp(rng.normal(0.0, a.mac_sd, a.n_firms))
-        firms = Firms.linear(bau, full, a.max_share)
-    offsets = a.offsets_of_limit * np.asarray(s.offsets_limit) * bau.sum(axis=0)
+        at_top = a.mac_price * np.exp(rng.normal(0.0, a.mac_sd, a.n_firms))
+        firms = Firms.linear(bau, at_top / a.max_share, a.max_share)  # linear: max_share is reached at mac_price
+    share = a.offsets_of_limit if a.offsets_of_limit is not None else (0.0 if s.program == "rggi" else 0.75)
+    offsets = share * np.asarray(s.offsets_limit) * bau.sum(axis=0)
     supply = [
         YearSupply(free=y.free + float(o), auctioned=y.auctioned, floor=y.floor, steps=y.steps, withheld=y.withheld,
                    ceiling=y.ceiling)
         for y, o in zip(s.supply, offsets, strict=True)
     ]
     e: Equilibrium = solve(Market(firms.abatement(), supply, rate=a.rate, initial_bank=s.initial_bank))
-    sold = np.array([y.auctioned for y in supply]) - e.unsold + e.stepped + e.ceiling_sold
+    sold = e.auction_sold + e.stepped + e.ceiling_sold  # what the state sells; offsets and free allocation are not
     return Run(e.price, e.emissions, e.bank, sold * e.price)

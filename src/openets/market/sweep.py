@@ -57,7 +57,11 @@ def _chunk(args: tuple) -> list[tuple[np.ndarray, ...]]:
     s, a, seeds, facilities = args
     out = []
     for seq in seeds:
-        r = run_once(s, a, np.random.default_rng(seq), facilities)
+        try:
+            r = run_once(s, a, np.random.default_rng(seq), facilities)
+        except InputError as exc:
+            msg = f"run {seq.spawn_key[-1]} (seed {seq.entropy}): {exc}"
+            raise InputError(msg) from None
         out.append((r.price, r.emissions, r.bank, r.auction_revenue))
     return out
 
@@ -121,7 +125,7 @@ def dask_executor(address: str, timeout: float = 10.0) -> tuple[object, cf.Execu
         raise InputError(msg) from None
     try:
         client = Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         msg = f"--scheduler {address}: no Dask scheduler answered ({exc}); start one (dask scheduler) or check the address"
         raise InputError(msg) from None
     return client, client.get_executor()
@@ -158,10 +162,8 @@ class CycleSweep:
 
 def _cycle_chunk(args: tuple) -> list[tuple[float, float, dict[str, float]]]:
     from openets.market.china import clear_cycle
-    from openets.rules import load_program
 
-    program_id, units, a, seeds = args
-    program = load_program(program_id)
+    program, units, a, seeds = args
     out = []
     for seq in seeds:
         rng = np.random.default_rng(seq)
@@ -186,7 +188,7 @@ def cycle_sweep(
     seeds = np.random.SeedSequence(seed).spawn(runs)
     n_chunks = max(1, min(runs, 8 if executor is not None else 1))
     bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
-    parts = [(program.id, units, a, seeds[bounds[i] : bounds[i + 1]]) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
+    parts = [(program, units, a, seeds[bounds[i] : bounds[i + 1]]) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
     ordered: list = [None] * len(parts)
     if executor is None:
         for i, part in enumerate(parts):
