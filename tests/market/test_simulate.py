@@ -89,6 +89,15 @@ def test_prices_stay_between_the_rules_bounds_in_every_run(wci):
         assert first[key]["p5"] <= first[key]["p50"] <= first[key]["p95"]
 
 
+def test_keeping_a_bank_at_the_end_raises_prices(wci):
+    # The market goes on after the last simulated year; holding allowances for it makes them scarcer now.
+    spent = sweep(wci, 2019, 2030, 5, seed=2)
+    kept = sweep(wci, 2019, 2030, 5, seed=2, assumptions=Assumptions(terminal_bank=200e6))
+    assert (kept.results["price"] >= spent.results["price"] - 1e-9).all()
+    assert (kept.results["price"] > spent.results["price"] + 1e-6).any()
+    assert np.allclose(kept.results["bank"][:, -1], 200e6)
+
+
 def test_the_cli_writes_json_and_a_report(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "openets.cli", "simulate", "rggi", "--from", "2014", "--to", "2020", "--runs", "20",
@@ -113,6 +122,7 @@ def test_the_cli_writes_json_and_a_report(tmp_path):
         (["wci", "--workers", "0"], "--workers 0: give at least 1"),
         (["wci", "--scheduler", "notanaddress"], "no Dask scheduler answered"),
         (["wci", "--mac-price", "-1"], "--mac-price -1.0: a positive price"),
+        (["wci", "--terminal-bank", "-5"], "a bank cannot be negative"),
         (["china_power", "--units", "examples/china_power_units_illustrative.csv", "--report", "x"], "do not apply"),
         (["rggi", "--from", "2011"], "start in 2009"),
     ],

@@ -204,6 +204,9 @@ def simulate(
         str | None,
         typer.Option("--facilities", help="CSV facility,bau_t,growth,mac_price,max_share instead of synthetic firms."),
     ] = None,
+    terminal_bank: Annotated[
+        float, typer.Option("--terminal-bank", help="Millions of allowances still banked after --to (default 0).")
+    ] = 0.0,
     units_file: Annotated[
         str | None, typer.Option("--units", help="china_power: CSV of generating units (see examples/).")
     ] = None,
@@ -233,7 +236,8 @@ def simulate(
     facilities = read_facilities(facilities_file) if facilities_file else None
     loaded = load_program(program)
     start = first if first is not None else (2014 if loaded.id == "rggi" else 2019)
-    assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit)
+    assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit,
+                              terminal_bank=terminal_bank * 1e6)
     china = loaded.id == "china_power"
     if china and units_file is None:
         msg = "china_power simulates unit by unit: give the units with --units FILE (examples/china_power_units_illustrative.csv shows the columns)"

@@ -42,6 +42,7 @@ class Assumptions:
     offsets_of_limit: float | None = None  # None: the program's default (WCI 0.75, the peer's; RGGI 0)
     rate: float = 0.05  # the discount rate holders of allowances require
     n_firms: int = 200
+    terminal_bank: float = 0.0  # allowances left banked after the last simulated year (the market goes on)
 
     def check(self) -> None:
         """Each assumption in its range; the error names the option."""
@@ -55,6 +56,7 @@ class Assumptions:
              f"--offsets-of-limit {self.offsets_of_limit}: a share of the limit in [0, 1]"),
             (0 <= self.rate < 1, f"discount rate {self.rate}: in [0, 1)"),
             (1 <= self.n_firms <= 1_000_000, f"{self.n_firms} firms: between 1 and 1,000,000"),
+            (self.terminal_bank >= 0, f"--terminal-bank {self.terminal_bank / 1e6:g}: a bank cannot be negative"),
         ]
         for ok, message in checks:
             if not ok:
@@ -229,6 +231,7 @@ def run_once(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: l
                    ceiling=y.ceiling)
         for y, o in zip(s.supply, offsets, strict=True)
     ]
-    e: Equilibrium = solve(Market(firms.abatement(), supply, rate=a.rate, initial_bank=s.initial_bank))
+    e: Equilibrium = solve(Market(firms.abatement(), supply, rate=a.rate, initial_bank=s.initial_bank,
+                                  terminal_bank=a.terminal_bank))
     sold = e.auction_sold + e.stepped + e.ceiling_sold  # what the state sells; offsets and free allocation are not
     return Run(e.price, e.emissions, e.bank, sold * e.price)
