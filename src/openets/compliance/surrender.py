@@ -56,11 +56,7 @@ def surrender(
         msg = f"surrender id {op_id!r} contains ':'; use letters, digits and - _ . (e.g. acme-2017-period)"
         raise InputError(msg)
     accounts = {a.account_id: a for a in registry.accounts()}
-    account = accounts.get(account_id)
-    if account is None or account.kind is not AccountKind.COMPLIANCE:
-        found = "does not exist" if account is None else f"is a {account.kind.value} account"
-        msg = f"surrender {op_id!r}: {account_id!r} {found}; surrender from the entity's compliance account"
-        raise InputError(msg)
+    account = _compliance_account(accounts, account_id, f"surrender {op_id!r}", "surrender from the entity's compliance account")
     program = registry.program
     jurisdiction = account.jurisdiction if program.is_linkage else None
     target = retirement_account or _retirement_account(accounts.values(), account.jurisdiction)
@@ -116,6 +112,16 @@ def _untimely(program: object, plan: SurrenderPlan, jurisdiction: str | None) ->
         return None  # the rulebook sets no untimely-surrender rule (Québec's s.22 is not in it yet): shortfall only
 
 
+def _compliance_account(accounts: dict, account_id: str, what: str, fix: str):  # noqa: ANN202
+    """The compliance account `account_id`, or an error saying what it is instead."""
+    account = accounts.get(account_id)
+    if account is None or account.kind is not AccountKind.COMPLIANCE:
+        found = "does not exist" if account is None else f"is a {account.kind.value} account"
+        msg = f"{what}: {account_id!r} {found}; {fix}"
+        raise InputError(msg)
+    return account
+
+
 def _retirement_account(accounts: Sequence | object, jurisdiction: str) -> str:
     found = sorted(a.account_id for a in accounts if a.kind is AccountKind.RETIREMENT and a.jurisdiction == jurisdiction)  # type: ignore[attr-defined]
     if not found:
@@ -142,11 +148,7 @@ def compliance_need(registry: Registry, account_id: str, emissions: dict[int, in
     `on`, given its covered emissions by year: the shortfall of the surrender that would be planned now from the
     account's eligible holdings. A reserve or price-ceiling sale may sell it at most this (§95913, §95915)."""
     accounts = {a.account_id: a for a in registry.accounts()}
-    account = accounts.get(account_id)
-    if account is None or account.kind is not AccountKind.COMPLIANCE:
-        found = "does not exist" if account is None else f"is a {account.kind.value} account"
-        msg = f"compliance need: {account_id!r} {found}; give the entity's compliance account"
-        raise InputError(msg)
+    account = _compliance_account(accounts, account_id, "compliance need", "give the entity's compliance account")
     program = registry.program
     jurisdiction = account.jurisdiction if program.is_linkage else None
     due = [o for o in obligations(program, emissions, jurisdiction=jurisdiction) if o.due >= on]

@@ -66,6 +66,43 @@ def _chunk(args: tuple) -> list[tuple[np.ndarray, ...]]:
     return out
 
 
+def _check_runs(runs: int) -> None:
+    if runs <= 0:
+        msg = f"--runs {runs}: give a positive number of runs"
+        raise InputError(msg)
+
+
+def _run_chunks(
+    work: Callable[[tuple], list],
+    runs: int,
+    seed: int,
+    part: Callable[[list[np.random.SeedSequence]], tuple],
+    executor: cf.Executor | None,
+    chunks: int | None,
+    progress: Callable[[int], None] | None,
+) -> list:
+    """Run i gets the i-th seed spawned from `seed`; runs are grouped into chunks (`part` builds a chunk's
+    arguments from its seeds), done by `work` here or on `executor`, and returned in run order."""
+    seeds = np.random.SeedSequence(seed).spawn(runs)
+    n_chunks = max(1, min(runs, chunks or (8 if executor is not None else 1)))
+    bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
+    groups = [seeds[bounds[i] : bounds[i + 1]] for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
+    ordered: list[list | None] = [None] * len(groups)
+    if executor is None:
+        for i, group in enumerate(groups):
+            ordered[i] = work(part(group))
+            if progress:
+                progress(len(group))
+    else:
+        futures = {executor.submit(work, part(group)): i for i, group in enumerate(groups)}
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            ordered[i] = future.result()
+            if progress:
+                progress(len(groups[i]))
+    return [r for chunk in ordered for r in (chunk or [])]
+
+
 def sweep(
     program: Program,
     first: int,
@@ -80,30 +117,11 @@ def sweep(
 ) -> Sweep:
     """`runs` simulations of `program` over `first`..`last`; `executor` runs the chunks (in this process if
     None); `progress` is told how many runs each finished chunk held."""
-    if runs <= 0:
-        msg = f"--runs {runs}: give a positive number of runs"
-        raise InputError(msg)
+    _check_runs(runs)
     a = assumptions or Assumptions()
     a.check()
     s = setting(program, first, last)
-    seeds = np.random.SeedSequence(seed).spawn(runs)
-    n_chunks = max(1, min(runs, chunks or (8 if executor is not None else 1)))
-    bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
-    parts = [(s, a, seeds[bounds[i] : bounds[i + 1]], facilities) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
-    ordered: list[list[tuple[np.ndarray, ...]] | None] = [None] * len(parts)
-    if executor is None:
-        for i, part in enumerate(parts):
-            ordered[i] = _chunk(part)
-            if progress:
-                progress(len(part[2]))
-    else:
-        futures = {executor.submit(_chunk, part): i for i, part in enumerate(parts)}
-        for future in cf.as_completed(futures):
-            i = futures[future]
-            ordered[i] = future.result()
-            if progress:
-                progress(len(parts[i][2]))
-    flat = [r for chunk in ordered for r in (chunk or [])]
+    flat = _run_chunks(_chunk, runs, seed, lambda group: (s, a, group, facilities), executor, chunks, progress)
     results = {f: np.array([r[k] for r in flat]) for k, f in enumerate(FIELDS)}
     unit = program.allowance_unit
     return Sweep(program.id, s.currency, unit, s.years, runs, seed, a, results, s)
@@ -180,28 +198,10 @@ def cycle_sweep(
 ) -> CycleSweep:
     """`runs` draws of China's compliance cycle: each unit's BAU and MAC price vary (log-normal, spreads from
     `assumptions`), allocation and obligations follow the plan; run i uses the i-th spawned seed."""
-    if runs <= 0:
-        msg = f"--runs {runs}: give a positive number of runs"
-        raise InputError(msg)
+    _check_runs(runs)
     a = assumptions or Assumptions()
     a.check()
-    seeds = np.random.SeedSequence(seed).spawn(runs)
-    n_chunks = max(1, min(runs, 8 if executor is not None else 1))
-    bounds = np.linspace(0, runs, n_chunks + 1).astype(int)
-    parts = [(program, units, a, seeds[bounds[i] : bounds[i + 1]]) for i in range(n_chunks) if bounds[i + 1] > bounds[i]]
-    ordered: list = [None] * len(parts)
-    if executor is None:
-        for i, part in enumerate(parts):
-            ordered[i] = _cycle_chunk(part)
-            if progress:
-                progress(len(part[3]))
-    else:
-        futures = {executor.submit(_cycle_chunk, part): i for i, part in enumerate(parts)}
-        for future in cf.as_completed(futures):
-            ordered[futures[future]] = future.result()
-            if progress:
-                progress(len(parts[futures[future]][3]))
-    flat = [r for chunk in ordered for r in chunk]
+    flat = _run_chunks(_cycle_chunk, runs, seed, lambda group: (program, units, a, group), executor, None, progress)
     categories = sorted({c for _, _, ab in flat for c in ab})
     period = program.rulebook.compliance.periods[0]
     return CycleSweep(
