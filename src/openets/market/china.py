@@ -12,13 +12,13 @@ others and the CCER offsets allowed (up to the offset limit, from an exogenous s
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from openets.compliance.benchmark import Unit, allocate
+from openets.csvfile import read_rows
 from openets.errors import InputError
 from openets.rules import Program
 
@@ -38,19 +38,9 @@ class PowerUnit:
 
 def read_units(path: str | Path) -> list[PowerUnit]:
     """Units from CSV (see COLUMNS); errors name the line and the column."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        msg = f"{path}: cannot read the units file ({exc.strerror})"
-        raise InputError(msg) from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        msg = f"{path} line 1: missing column(s) {', '.join(missing)}; the header is {','.join(COLUMNS)}"
-        raise InputError(msg)
+    rows = read_rows(path, COLUMNS, "units")
     units: list[PowerUnit] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows:
         numbers = {}
         for column in ("electricity_mwh", "heat_gj", "heat_ratio", "load_factor", "bau_t", "mac_price", "max_share"):
             try:

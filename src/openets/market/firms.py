@@ -99,22 +99,11 @@ FACILITY_COLUMNS = ("facility", "bau_t", "growth", "mac_price", "max_share")
 
 def read_facilities(path: str) -> list[Facility]:
     """Facilities from CSV (facility,bau_t,growth,mac_price,max_share); errors name the line and the column."""
-    import csv
-    from pathlib import Path
+    from openets.csvfile import read_rows
 
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        msg = f"{path}: cannot read the facilities file ({exc.strerror})"
-        raise InputError(msg) from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in FACILITY_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        msg = f"{path} line 1: missing column(s) {', '.join(missing)}; the header is {','.join(FACILITY_COLUMNS)}"
-        raise InputError(msg)
+    rows = read_rows(path, FACILITY_COLUMNS, "facilities")
     out: list[Facility] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows:
         values = {}
         for column in FACILITY_COLUMNS[1:]:
             try:

@@ -11,7 +11,6 @@ Supply before the first compliance year (the Nov 2012 auction) counts in that ye
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 from openets.auction.offers import RECORD_ENDS, Key, OfferSchedule, Outcome, QuarterOffers, recorded_outcome
+from openets.csvfile import read_rows
 from openets.data import covered_emissions, free_allocation, offsets_private_or_retired, table
 from openets.errors import InputError
 from openets.rules import Program
@@ -468,19 +468,9 @@ def _events(jurisdictions: tuple[str, ...]) -> dict[tuple[str, int], int]:
 
 def read_emissions_csv(path: str | Path) -> dict[str, dict[int, int]]:
     """A custom emissions series: a CSV with columns jurisdiction,year,emissions_mt (million tCO2e)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (spreadsheets) is not part of the header
-    except OSError as exc:
-        msg = f"{path}: cannot read the emissions file ({exc.strerror}); give a CSV with jurisdiction,year,emissions_mt"
-        raise InputError(msg) from None
-    reader = csv.DictReader(text.splitlines())
-    missing = {"jurisdiction", "year", "emissions_mt"} - set(reader.fieldnames or ())
-    if missing:
-        msg = f"{path}: missing column(s) {', '.join(sorted(missing))}; the header must be jurisdiction,year,emissions_mt"
-        raise InputError(msg)
+    rows = read_rows(path, ("jurisdiction", "year", "emissions_mt"), "emissions")
     out: dict[str, dict[int, int]] = {}
-    for line, row in enumerate(reader, start=2):
+    for line, row in rows:
         try:
             year = int(row["year"])
             value = Decimal(row["emissions_mt"])
