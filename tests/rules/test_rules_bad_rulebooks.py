@@ -71,14 +71,14 @@ CASES = [
         "holding_limit.linkage",
         'linkage = "atlantis"',
         "found program id 'atlantis'",
-        "expected one of: california, china_power, quebec, rggi, wci",
+        "expected one of: california, china_power, eu, quebec, rggi, wci",
     ),
     (
         "bad_missing_member.toml",
         "members[1].program",
         'program = "atlantis"',
         "found program id 'atlantis'",
-        "expected one of: california, china_power, quebec, rggi, wci",
+        "expected one of: california, china_power, eu, quebec, rggi, wci",
     ),
 ]
 

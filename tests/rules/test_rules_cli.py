@@ -58,12 +58,12 @@ def test_show_tables():
 def test_show_unknown_program_raises_rulebook_error():
     result = runner.invoke(app, ["show", "atlantis"])
     assert isinstance(result.exception, RulebookError)
-    assert "california, china_power, quebec, rggi, wci" in str(result.exception)
+    assert "california, china_power, eu, quebec, rggi, wci" in str(result.exception)
 
 
 def test_list():
     listed = json.loads(runner.invoke(app, ["list", "--json"]).output)
-    assert [p["id"] for p in listed] == ["california", "china_power", "quebec", "rggi", "wci"]
+    assert [p["id"] for p in listed] == ["california", "china_power", "eu", "quebec", "rggi", "wci"]
     assert "California Cap-and-Trade Program" in runner.invoke(app, ["list"]).output
 
 

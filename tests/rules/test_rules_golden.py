@@ -107,7 +107,7 @@ def test_unknown_program_id_lists_the_shipped_ids():
         load_program("atlantis")
     message = str(caught.value)
     assert "'atlantis'" in message
-    assert "california, china_power, quebec, rggi, wci" in message
+    assert "california, china_power, eu, quebec, rggi, wci" in message
 
 
 # --- holding limits, reserves, advance auctions -------------------------------------------------------------

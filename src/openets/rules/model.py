@@ -568,6 +568,45 @@ class AllocationDistribution(Sourced):
     rest_year_offset: Annotated[StrictInt, Field(ge=0, le=3)] = 1
 
 
+class MsrIntake(Sourced):
+    """One span of the Market Stability Reserve's intake rule: above `threshold` allowances in circulation (TNAC),
+    `rate` of the TNAC goes into the reserve; from `buffer_from` the intake is TNAC - threshold when the TNAC lies
+    between the threshold and `buffer_to` (where the two rules meet)."""
+
+    from_year: Year
+    to_year: Year | None = None
+    threshold: PositiveQuantity
+    rate: Fraction
+    buffer_to: PositiveQuantity | None = None
+
+
+class MarketStabilityReserve(Sourced):
+    """The EU Market Stability Reserve (Decision (EU) 2015/1814 as amended): auction volumes are cut by the
+    intake, or raised by a release, according to the total number of allowances in circulation (TNAC) of year X,
+    published in May of X+1 and applied over the twelve months from September of X+1 (so 4/12 in X+1 and 8/12 in
+    X+2); allowances held in the reserve above a cap are invalidated."""
+
+    start_year: Year
+    intake: tuple[MsrIntake, ...] = Field(min_length=1)
+    release_threshold: PositiveQuantity
+    release_quantity: PositiveQuantity
+    first_month: Annotated[StrictInt, Field(ge=1, le=12)] = Field(
+        description="month of year X+1 in which the intake or release based on year X's TNAC starts"
+    )
+    holding_cap: QuantitySeries | None = Field(
+        default=None, description="invalidation: holdings above the year's value are no longer valid (1 January)"
+    )
+
+    def intake_of(self, year: int, tnac: float) -> float:
+        """Allowances placed in the reserve on the basis of year `year`'s TNAC (0 when none)."""
+        rule = next((r for r in self.intake if r.from_year <= year and (r.to_year is None or year <= r.to_year)), None)
+        if rule is None or tnac <= rule.threshold:
+            return 0.0
+        if rule.buffer_to is not None and tnac <= rule.buffer_to:
+            return float(round(tnac - rule.threshold))
+        return float(round(float(rule.rate) * tnac))  # the Commission rounds to whole allowances
+
+
 class Rulebook(_Frozen):
     """One rulebook file, validated: the schema of `rules/programs/*.toml`."""
 
@@ -584,6 +623,10 @@ class Rulebook(_Frozen):
     holdings: Holdings | None = None
     allocation_distribution: AllocationDistribution | None = None
     benchmark_allocation: BenchmarkAllocation | None = None
+    auction_share: FractionSeries | None = Field(
+        default=None, description="share of each year's budget that is auctioned (the rest is allocated free)"
+    )
+    msr: MarketStabilityReserve | None = None
     consignment: dict[StrictStr, FractionSeries] = Field(
         default_factory=dict,
         description="the least share of each allocation group's free allocation that must be consigned to auction",
@@ -1085,6 +1128,16 @@ class Program(_Frozen):
         series = self.rulebook.consignment.get(group)
         value = series.get(year) if series is not None else None
         return Decimal(0) if value is None else value
+
+    @property
+    def msr(self) -> MarketStabilityReserve | None:
+        """The Market Stability Reserve (`[msr]`), if the program has one."""
+        return self.rulebook.msr
+
+    def auction_share(self, year: int) -> Decimal | None:
+        """Share of the year's budget auctioned (`[auction_share]`), or None where the rulebook gives none."""
+        series = self.rulebook.auction_share
+        return None if series is None else series.values.get(year)
 
     def unsold_rules(self, jurisdiction: str) -> UnsoldRules:
         """What becomes of `jurisdiction`'s unsold auction allowances (`[auction.unsold]` of its rulebook)."""
