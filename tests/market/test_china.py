@@ -63,3 +63,19 @@ def test_bad_unit_files_name_the_line(tmp_path):
     path.write_text("unit,category\nx,I\n")
     with pytest.raises(InputError, match="missing column"):
         read_units(path)
+
+
+def test_china_report_writes_price_and_abatement_by_category(tmp_path):
+    import csv
+
+    from openets.cli import main
+
+    out = tmp_path / "cn"
+    assert main(["simulate", "china_power", "--units", "examples/china_power_units_illustrative.csv", "--runs", "20",
+                 "--report", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"index.html", "price.png", "abatement.png", "percentiles.csv"}
+    rows = list(csv.reader(open(out / "percentiles.csv", encoding="utf-8")))
+    categories = {r[1] for r in rows if r[0] == "abatement_mt"}
+    assert categories == {"I", "II", "III", "IV"}
+    price = next(r for r in rows if r[0] == "price_cny")
+    assert float(price[2]) <= float(price[3]) <= float(price[4])  # p5 <= p50 <= p95

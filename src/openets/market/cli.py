@@ -182,21 +182,27 @@ def write_plot(result: Balance, path: str) -> None:
 
 
 def simulate(
-    program: Annotated[str, typer.Argument(help="Program id: wci, california, quebec or rggi.")],
+    program: Annotated[str, typer.Argument(help="Program id: wci, california, quebec, rggi, eu or china_power.")],
     first: Annotated[int | None, typer.Option("--from", help="First simulated year (default: the year after history).")] = None,
-    last: Annotated[int, typer.Option("--to", help="Last simulated year.")] = 2030,
+    last: Annotated[int | None, typer.Option("--to", help="Last simulated year (default 2030; eu 2039).")] = None,
     runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs.")] = 100,
     seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed gives the same results on any workers.")] = 0,
     workers: Annotated[int, typer.Option("--workers", help="Local worker processes (1: in this process).")] = 1,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Address of an existing Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
-    mode: Annotated[str, typer.Option("--mode", help="equilibrium (agents: not built yet).")] = "equilibrium",
+    mode: Annotated[
+        str, typer.Option("--mode", help="equilibrium (banking equilibrium) or agents (quarterly auctions and trading).")
+    ] = "equilibrium",
     bau_growth: Annotated[float, typer.Option("--bau-growth", help="Mean yearly growth of BAU emissions.")] = 0.0,
     bau_growth_sd: Annotated[float, typer.Option("--bau-growth-sd", help="Its spread between runs.")] = 0.01,
-    mac_price: Annotated[float, typer.Option("--mac-price", help="Median price abating --max-share of BAU.")] = 150.0,
+    mac_price: Annotated[
+        float | None, typer.Option("--mac-price", help="Median price abating --max-share of BAU (default 150; eu 400).")
+    ] = None,
     mac_sd: Annotated[float, typer.Option("--mac-sd", help="Log-normal spread of that price.")] = 0.5,
-    max_share: Annotated[float, typer.Option("--max-share", help="Most of a firm's BAU it can abate.")] = 0.3,
+    max_share: Annotated[
+        float | None, typer.Option("--max-share", help="Most of a firm's BAU it can abate (default 0.3; eu 1.0).")
+    ] = None,
     offsets_of_limit: Annotated[
         float | None, typer.Option("--offsets-of-limit", help="Offsets used, share of the limit (default WCI 0.75, RGGI 0).")
     ] = None,
@@ -207,6 +213,13 @@ def simulate(
     terminal_bank: Annotated[
         float, typer.Option("--terminal-bank", help="Millions of allowances still banked after --to (default 0).")
     ] = 0.0,
+    rate: Annotated[
+        float | None, typer.Option("--rate", help="Discount rate holders of allowances require (default 0.05; eu 0.10).")
+    ] = None,
+    scenario: Annotated[
+        str | None,
+        typer.Option("--scenario", help="A shipped named scenario, e.g. wci-calibrated (options given still win)."),
+    ] = None,
     units_file: Annotated[
         str | None, typer.Option("--units", help="china_power: CSV of generating units (see examples/).")
     ] = None,
@@ -217,10 +230,10 @@ def simulate(
     from rich.progress import Progress
 
     from openets.market.simulate import Assumptions
-    from openets.market.sweep import dask_executor, local_executor, sweep
+    from openets.market.sweep import MODES, dask_executor, local_executor, sweep
 
-    if mode != "equilibrium":
-        msg = f"--mode {mode!r}: only 'equilibrium' is built yet (the agent-based mode is still to come)"
+    if mode not in MODES:
+        msg = f"--mode {mode!r} is unknown; choose {' or '.join(MODES)}"
         raise InputError(msg)
     if scheduler is not None and workers != 1:
         msg = "give --workers or --scheduler, not both"
@@ -235,15 +248,36 @@ def simulate(
 
     facilities = read_facilities(facilities_file) if facilities_file else None
     loaded = load_program(program)
-    start = first if first is not None else (2014 if loaded.id == "rggi" else 2019)
-    assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit,
+    start = first if first is not None else {"rggi": 2014, "eu": 2023}.get(loaded.id, 2019)
+    # The EU cap keeps falling after 2030 and reaches zero in 2040: banks (and so prices) look that far ahead.
+    last = last if last is not None else {"eu": 2039}.get(loaded.id, 2030)
+    # The EU cap reaches zero: its firms must be able to abate everything, at a price; holders of the EU's large
+    # hedging bank are taken to require 10% (stated assumptions, not fitted to the MSR figures held out).
+    defaults = {"eu": (400.0, 1.0, 0.10)}.get(loaded.id, (150.0, 0.3, 0.05))
+    if scenario is not None:
+        from openets.market.simulate import named_scenario
+
+        chosen = named_scenario(scenario, loaded.id)
+        defaults = (chosen["mac_price"], chosen["max_share"], chosen["rate"])
+    mac_price = mac_price if mac_price is not None else defaults[0]
+    max_share = max_share if max_share is not None else defaults[1]
+    rate = rate if rate is not None else defaults[2]
+    assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit, rate=rate,
                               terminal_bank=terminal_bank * 1e6)
+    if loaded.id == "eu" and last < 2039 and terminal_bank == 0:
+        msg = (f"--to {last}: the EU cap falls to zero in 2039 and holders bank for it; a run ending in {last} with "
+               "nothing banked after it treats the allowances left as worthless, which drives prices to zero. Run to "
+               "2039, or give --terminal-bank (million allowances still banked after --to)")
+        raise InputError(msg)
     china = loaded.id == "china_power"
+    if china and mode != "equilibrium":
+        msg = "china_power clears its compliance cycle unit by unit; --mode agents covers wci, california, quebec and rggi"
+        raise InputError(msg)
     if china and units_file is None:
         msg = "china_power simulates unit by unit: give the units with --units FILE (examples/china_power_units_illustrative.csv shows the columns)"
         raise InputError(msg)
-    if china and (report or facilities_file or first is not None):
-        msg = "china_power simulates its 2019-2020 cycle from --units: --from, --facilities and --report do not apply"
+    if china and (facilities_file or first is not None):
+        msg = "china_power simulates its 2019-2020 cycle from --units: --from and --facilities do not apply"
         raise InputError(msg)
     if not china and units_file is not None:
         msg = f"--units is for china_power; {loaded.id} takes --facilities (or synthetic firms)"
@@ -265,7 +299,11 @@ def simulate(
                                     progress=lambda n: bar.advance(task, n))
             else:
                 result = sweep(loaded, start, last, runs, seed, assumptions, executor,
-                               progress=lambda n: bar.advance(task, n), facilities=facilities)
+                               progress=lambda n: bar.advance(task, n), facilities=facilities, mode=mode)
+                if scenario:
+                    from dataclasses import replace as with_scenario
+
+                    result = with_scenario(result, scenario=scenario)
     finally:
         if executor is not None and client is None:
             executor.shutdown()
@@ -273,6 +311,10 @@ def simulate(
             client.close()
     if loaded.id == "china_power":
         data = cycle.as_dict()
+        if report:
+            from openets.market.report import write_cycle_report
+
+            write_cycle_report(cycle, report)
         if as_json:
             typer.echo(json.dumps(data))
             return
@@ -301,5 +343,6 @@ def simulate(
         cells = [row[k] for k in ("price", "emissions_mt", "bank_mt", "auction_revenue_m")]
         table.add_row(str(row["year"]), *(f"{c['p5']:,.1f} / {c['p50']:,.1f} / {c['p95']:,.1f}" for c in cells))
     console.print(table)
-    console.print("Assumptions (not a calibration): " + ", ".join(f"{k} {v}" for k, v in data["assumptions"].items()),
+    label = f"Assumptions (scenario {scenario})" if scenario else "Assumptions (not a calibration)"
+    console.print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in data["assumptions"].items()),
                   markup=False)

@@ -18,7 +18,7 @@ around `mac_price`). These are stated assumptions, not a calibration (issue 5, i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from openets.data import covered_emissions, free_allocation, table
 from openets.errors import InputError
 from openets.market.equilibrium import Equilibrium, Market, YearSupply, solve
 from openets.market.firms import Facility, Firms
+from openets.market.msr import MsrState, solve_with_msr
 from openets.market.supply import Scenario, balance
 from openets.rules import Program
 
@@ -75,6 +76,9 @@ class Setting:
     supply: tuple[YearSupply, ...]
     offsets_limit: tuple[float, ...]  # offset limit share per year
     initial_bank: float
+    msr: MsrState | None = None  # the EU's Market Stability Reserve, when the program has one
+    recorded: tuple[float, ...] = ()  # recorded emissions of the first simulated years, the BAU of a hindcast
+    projection_base: float | None = None  # the level later years grow from, when not the last recorded one
 
 
 def setting(program: Program, first: int, last: int) -> Setting:
@@ -85,8 +89,10 @@ def setting(program: Program, first: int, last: int) -> Setting:
     years = tuple(range(first, last + 1))
     if program.id == "rggi":
         return _rggi(program, years)
+    if program.msr is not None:
+        return _eu(program, years)
     if not program.is_linkage and program.id not in ("california", "quebec"):
-        msg = f"the simulator covers wci, california, quebec and rggi; {program.id!r} has no simulation inputs yet"
+        msg = f"the simulator covers wci, california, quebec, rggi and eu; {program.id!r} has no simulation inputs yet"
         raise InputError(msg)
     members = [j for j in program.jurisdictions if program.vintages(j)]
     for y in years:
@@ -94,12 +100,15 @@ def setting(program: Program, first: int, last: int) -> Setting:
             if y not in program.vintages(j):
                 msg = f"{j} has no budget for {y} in the rulebook; simulate within {min(program.vintages(j))}-{max(program.vintages(j))}"
                 raise InputError(msg)
-    if first < 2014 or last > 2030:
-        msg = "the WCI simulator runs within 2014-2030 (the linked market, and the years with shipped allocation)"
+    if first < 2013 or last > 2030:
+        msg = "the WCI simulator runs within 2013-2030 (the years with shipped allocation)"
         raise InputError(msg)
     history = {j: covered_emissions(j) for j in members}
+    # BAU grows from the reported emissions of the year before the first simulated one (from 2013's when the run
+    # starts in 2013: the first year with reported covered emissions). In 2013 Québec's market was not yet linked
+    # to California's; a run from 2013 treats the two as one market from the start (Québec is 12% of the budget).
     base_year = min(max(h) for h in history.values())
-    base_year = min(base_year, first - 1)
+    base_year = max(min(base_year, first - 1), max(min(h) for h in history.values()))
     base = float(sum(history[j][base_year] for j in members))
     price_program = program.price_program if program.is_linkage else program
     supply: list[YearSupply] = []
@@ -139,7 +148,12 @@ def setting(program: Program, first: int, last: int) -> Setting:
         head = supply[0]
         supply[0] = YearSupply(free=head.free + late, auctioned=head.auctioned + returning,
                                floor=head.floor, steps=head.steps, withheld=head.withheld, ceiling=head.ceiling)
-    return Setting(program.id, price_program.currency, years, base, base_year, tuple(supply), tuple(limits), bank)
+    # Years every member has reported are BAU as reported (the coverage of fuel suppliers from 2015 more than
+    # doubled covered emissions: a path grown from 2013 would miss it).
+    common = min(max(h) for h in history.values())
+    recorded = tuple(float(sum(history[j][y] for j in members)) for y in years if y <= common)
+    return Setting(program.id, price_program.currency, years, base, base_year, tuple(supply), tuple(limits), bank,
+                   recorded=recorded)
 
 
 def _consigned(program: Program, jurisdiction: str, year: int, allocation: dict[str, int]) -> float:
@@ -166,7 +180,9 @@ def _deferred(program: Program, jurisdiction: str, first: int) -> float:
 
 
 def _rggi(program: Program, years: tuple[int, ...]) -> Setting:
-    rows = {int(r["year"]): int(r["compliance_emissions_short_tons"]) for r in table("rggi_annual_2009_2023.csv")}
+    shipped = table("rggi_annual_2009_2023.csv")
+    rows = {int(r["year"]): int(r["compliance_emissions_short_tons"]) for r in shipped}
+    virginia = {int(r["year"]): int(r["va_short_tons"]) for r in shipped}
     first = years[0]
     if first < 2009 or years[-1] > max(program.vintages()):
         msg = f"RGGI simulates within 2009-{max(program.vintages())}"
@@ -196,7 +212,63 @@ def _rggi(program: Program, years: tuple[int, ...]) -> Setting:
         anchors = {r["metric"].split(":")[0]: int(r["allowances"]) for r in table("rggi_bank_anchors.csv")}
         bank = float(anchors["FCPIA"] + anchors["SCPIA"])
     limits = tuple(float(program.offset_limit(y) or 0) for y in years)
-    return Setting(program.id, program.currency, years, float(rows[base_year]), base_year, tuple(supply), limits, bank)
+    recorded = tuple(float(rows[y]) for y in years if y in rows and y <= max(rows))
+    # Projections grow from the last recorded year without Virginia, whose budget ends with 2023.
+    level = float(rows[base_year] - virginia.get(base_year, 0)) if base_year + 1 > 2023 else float(rows[base_year])
+    after = float(rows[max(rows)] - virginia[max(rows)]) if recorded and years[-1] > max(rows) else None
+    return Setting(program.id, program.currency, years, level, base_year, tuple(supply), limits, bank,
+                   recorded=recorded, projection_base=after)
+
+
+def named_scenario(name: str, program: str) -> dict[str, float]:
+    """A shipped named scenario (`simulation_scenarios.csv`): the assumptions it sets, for the program it is for."""
+    rows = {r["name"]: r for r in table("simulation_scenarios.csv")}
+    if name not in rows:
+        msg = f"--scenario {name!r}: no such shipped scenario; shipped: {', '.join(sorted(rows))}"
+        raise InputError(msg)
+    row = rows[name]
+    if row["program"] != program:
+        msg = f"--scenario {name!r} is for {row['program']}, not {program}; run it with `openets simulate {row['program']}`"
+        raise InputError(msg)
+    return {k: float(row[k]) for k in ("mac_price", "rate", "max_share")}
+
+
+MSR_ACCEPT = 0.05  # a run whose MSR fixed point stalls this close (share of a year's auctions) is kept, and says so
+EU_FIRST_YEAR = 2023  # from the 2022 TNAC (shared RULES.md); later MSR datapoints are held-out validation data
+
+
+def _eu(program: Program, years: tuple[int, ...]) -> Setting:
+    """The EU ETS (stationary installations): the cap, 57% of it auctioned (no reserve price), the rest free; the
+    MSR cuts or adds to the auctions from the published TNAC of 2021 and 2022, then from the simulated banks."""
+    msr = program.msr
+    assert msr is not None
+    if years[0] != EU_FIRST_YEAR:
+        msg = (f"--from {years[0]}: the EU simulation starts in {EU_FIRST_YEAR}, from the 2022 TNAC (the last one the "
+               f"shipped data holds); give --from {EU_FIRST_YEAR}")
+        raise InputError(msg)
+    if years[-1] > max(program.vintages()):
+        msg = (f"--to {years[-1]}: the EU rulebook's caps end in {max(program.vintages())} (the cap reaches zero in "
+               f"2040); give --to {max(program.vintages())} or earlier")
+        raise InputError(msg)
+    anchors: dict[tuple[str, int], float] = {(r["metric"], int(r["year"])): float(r["value"]) for r in table("eu_msr_anchors.csv")}
+    supply = []
+    for y in years:
+        share = program.auction_share(y)
+        if share is None:
+            msg = f"the eu rulebook has no [auction_share] for {y}; add it"
+            raise InputError(msg)
+        cap = float(program.budget(y))
+        supply.append(YearSupply(free=cap * (1 - float(share)), auctioned=cap * float(share), floor=0.0))
+    cap_series = msr.holding_cap.values if msr.holding_cap is not None else {}
+    state = MsrState(
+        rules=msr,
+        tnac={y: v for (m, y), v in anchors.items() if m == "tnac"},
+        holdings=anchors[("msr_holdings_start", EU_FIRST_YEAR)],
+        holding_cap={int(y): float(v) for y, v in cap_series.items()},
+    )
+    base_year = EU_FIRST_YEAR - 1
+    return Setting(program.id, program.currency, years, anchors[("verified_emissions", base_year)], base_year,
+                   tuple(supply), tuple(0.0 for _ in years), anchors[("tnac", base_year)], state)
 
 
 @dataclass(frozen=True)
@@ -205,10 +277,13 @@ class Run:
     emissions: np.ndarray
     bank: np.ndarray
     auction_revenue: np.ndarray  # in the program's currency
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # program-specific series (the EU's MSR flows)
 
 
-def run_once(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: list[Facility] | None = None) -> Run:
-    """One draw: firms (synthetic, or the given facilities with drawn deviations), then the equilibrium."""
+def draw_firms(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: list[Facility] | None = None) -> Firms:
+    """This run's firms: synthetic (Dirichlet shares of the base emissions, drawn growth and MAC prices), or the
+    given facilities with drawn deviations. Both modes (`run_once`, `agents.run_once`) draw them here, so the same
+    rng gives both the identical population."""
     n_years = len(s.years)
     shift = rng.normal(0.0, a.bau_growth_sd)  # this run's deviation of BAU growth
     if facilities:
@@ -222,16 +297,48 @@ def run_once(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: l
         shares = rng.dirichlet(np.ones(a.n_firms))
         steps = np.arange(1, n_years + 1) + (s.years[0] - 1 - s.base_year)
         bau = s.base_emissions * shares[:, None] * (1 + a.bau_growth + shift) ** steps[None, :]
+        if s.recorded:  # years already recorded: BAU is the record; later years grow from its last year
+            known = len(s.recorded)
+            level = np.array(s.recorded, dtype=float)
+            start = s.projection_base if s.projection_base is not None else s.recorded[-1]
+            ahead = start * (1 + a.bau_growth + shift) ** np.arange(1, n_years - known + 1)
+            bau = shares[:, None] * np.concatenate([level, ahead])[None, :]
         at_top = a.mac_price * np.exp(rng.normal(0.0, a.mac_sd, a.n_firms))
         firms = Firms.linear(bau, at_top / a.max_share, a.max_share)  # linear: max_share is reached at mac_price
+    return firms
+
+
+def offset_supply(s: Setting, a: Assumptions, bau: np.ndarray) -> np.ndarray:
+    """Offsets used each year: `offsets_of_limit` (default WCI 0.75, RGGI 0) of the limit applied to BAU emissions."""
     share = a.offsets_of_limit if a.offsets_of_limit is not None else (0.0 if s.program == "rggi" else 0.75)
-    offsets = share * np.asarray(s.offsets_limit) * bau.sum(axis=0)
+    return share * np.asarray(s.offsets_limit) * bau.sum(axis=0)
+
+
+def run_once(s: Setting, a: Assumptions, rng: np.random.Generator, facilities: list[Facility] | None = None) -> Run:
+    """One draw: firms (synthetic, or the given facilities with drawn deviations), then the equilibrium."""
+    firms = draw_firms(s, a, rng, facilities)
+    offsets = offset_supply(s, a, firms.bau)
     supply = [
         YearSupply(free=y.free + float(o), auctioned=y.auctioned, floor=y.floor, steps=y.steps, withheld=y.withheld,
                    ceiling=y.ceiling)
         for y, o in zip(s.supply, offsets, strict=True)
     ]
-    e: Equilibrium = solve(Market(firms.abatement(), supply, rate=a.rate, initial_bank=s.initial_bank,
-                                  terminal_bank=a.terminal_bank))
+    market = Market(firms.abatement(), supply, rate=a.rate, initial_bank=s.initial_bank, terminal_bank=a.terminal_bank)
+    if s.msr is not None:
+        solved = solve_with_msr(market, s.years, s.msr)
+        largest = max(y.auctioned for y in supply)
+        if not solved.converged and solved.residual > MSR_ACCEPT * largest:
+            msg = (f"the MSR fixed point did not settle in {solved.iterations} iterations: a year's intake is still "
+                   f"{solved.residual:,.0f} allowances from what the rule gives on the resulting banks (more than "
+                   f"{MSR_ACCEPT:.0%} of the largest yearly auction volume); try another --rate or --mac-price")
+            raise InputError(msg)
+        e: Equilibrium = solved.equilibrium
+        extra = {"msr_intake": solved.msr.intake, "msr_release": solved.msr.release,
+                 "msr_holdings": solved.msr.holdings, "msr_invalidated": solved.msr.invalidated,
+                 # how far the settled flows are from the rule (0 when the fixed point is exact): every year the same
+                 "msr_residual": np.full(len(s.years), 0.0 if solved.converged else solved.residual)}
+    else:
+        e = solve(market)
+        extra = {}
     sold = e.auction_sold + e.stepped + e.ceiling_sold  # what the state sells; offsets and free allocation are not
-    return Run(e.price, e.emissions, e.bank, sold * e.price)
+    return Run(e.price, e.emissions, e.bank, sold * e.price, extra)

@@ -19,6 +19,7 @@ from openets.market.simulate import Assumptions, Setting, run_once, setting
 from openets.rules import Program
 
 QUANTILES = (5, 50, 95)
+MODES = ("equilibrium", "agents")  # the banking equilibrium, or the quarterly agent-based run (market/agents.py)
 FIELDS = ("price", "emissions", "bank", "auction_revenue")
 
 
@@ -33,6 +34,12 @@ class Sweep:
     assumptions: Assumptions
     results: dict[str, np.ndarray]  # field -> (runs, years)
     setting: Setting | None = None  # the rules' supply, floors and ceilings (for reports)
+    scenario: str | None = None  # the named scenario the assumptions come from, if any
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """Program-specific series beyond FIELDS (the EU's MSR intake, release, holdings and invalidation)."""
+        return tuple(f for f in self.results if f not in FIELDS and f != "msr_residual")
 
     def percentiles(self, field: str) -> np.ndarray:
         """(3, years): the 5th, 50th and 95th percentiles of `field` over the runs."""
@@ -43,26 +50,38 @@ class Sweep:
         names = {"price": "price", "emissions": "emissions_mt", "bank": "bank_mt", "auction_revenue": "auction_revenue_m"}
         table = {f: self.percentiles(f) / scale[f] for f in FIELDS}
         years = []
+        for f in self.extras:  # allowance counts, in millions
+            names[f] = f"{f}_mt"
+            table[f] = self.percentiles(f) / 1e6
         for k, year in enumerate(self.years):
             row: dict[str, object] = {"year": year}
-            for f in FIELDS:
+            for f in (*FIELDS, *self.extras):
                 row[names[f]] = {f"p{q}": round(float(table[f][i, k]), 6) + 0.0 for i, q in enumerate(QUANTILES)}
             years.append(row)
-        return {"program": self.program, "currency": self.currency, "allowance_unit": self.allowance_unit,
-                "runs": self.runs, "seed": self.seed, "assumptions": asdict(self.assumptions), "years": years}
+        out = {"program": self.program, "currency": self.currency, "allowance_unit": self.allowance_unit,
+               "runs": self.runs, "seed": self.seed, "scenario": self.scenario, "assumptions": asdict(self.assumptions),
+               "years": years}
+        if "msr_residual" in self.results:  # runs whose MSR fixed point stalled short of exact, and by how much
+            residual = self.results["msr_residual"][:, 0]
+            out["msr_fixed_point"] = {"stalled_runs": int((residual > 0).sum()),
+                                      "largest_residual_mt": round(float(residual.max()) / 1e6, 6)}
+        return out
 
 
 def _chunk(args: tuple) -> list[tuple[np.ndarray, ...]]:
     """Runs of one chunk (a top-level function, so that process and Dask workers can import it)."""
-    s, a, seeds, facilities = args
+    s, a, seeds, facilities, mode = args
+    run = run_once
+    if mode == "agents":
+        from openets.market.agents import run_once as run  # imported here: only agents mode needs the auction code
     out = []
     for seq in seeds:
         try:
-            r = run_once(s, a, np.random.default_rng(seq), facilities)
+            r = run(s, a, np.random.default_rng(seq), facilities)
         except InputError as exc:
             msg = f"run {seq.spawn_key[-1]} (seed {seq.entropy}): {exc}"
             raise InputError(msg) from None
-        out.append((r.price, r.emissions, r.bank, r.auction_revenue))
+        out.append((r.price, r.emissions, r.bank, r.auction_revenue, r.extra))
     return out
 
 
@@ -114,15 +133,25 @@ def sweep(
     chunks: int | None = None,
     progress: Callable[[int], None] | None = None,
     facilities: list[Facility] | None = None,
+    mode: str = "equilibrium",
 ) -> Sweep:
     """`runs` simulations of `program` over `first`..`last`; `executor` runs the chunks (in this process if
-    None); `progress` is told how many runs each finished chunk held."""
+    None); `progress` is told how many runs each finished chunk held; `mode` is one of MODES (the same seeds and
+    firms either way)."""
     _check_runs(runs)
+    if mode not in MODES:
+        msg = f"--mode {mode!r} is unknown; choose {' or '.join(MODES)}"
+        raise InputError(msg)
     a = assumptions or Assumptions()
     a.check()
     s = setting(program, first, last)
-    flat = _run_chunks(_chunk, runs, seed, lambda group: (s, a, group, facilities), executor, chunks, progress)
+    if mode == "agents" and s.msr is not None:
+        msg = f"--mode agents does not model {program.id}'s Market Stability Reserve; use --mode equilibrium"
+        raise InputError(msg)
+    flat = _run_chunks(_chunk, runs, seed, lambda group: (s, a, group, facilities, mode), executor, chunks, progress)
     results = {f: np.array([r[k] for r in flat]) for k, f in enumerate(FIELDS)}
+    for name in flat[0][len(FIELDS)]:  # program-specific series every run has (the EU's MSR flows)
+        results[name] = np.array([r[len(FIELDS)][name] for r in flat])
     unit = program.allowance_unit
     return Sweep(program.id, s.currency, unit, s.years, runs, seed, a, results, s)
 
