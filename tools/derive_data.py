@@ -244,6 +244,15 @@ def peer_default(shared: Path) -> list[dict[str, object]]:
 def rggi_annual(shared: Path) -> list[dict[str, object]]:
     """RGGI by year: emissions subject to compliance, and Cost/Emissions Containment Reserve releases."""
     reserve = {int(r["year"]): r for r in csv.DictReader(open(shared / "rggi/rggi_ccr_ecr_annual.csv", encoding="utf-8"))}
+    # Net emissions of the states whose budgets the rulebook lists as additions: New Jersey from 2020, Virginia
+    # 2021-2023 (net of eligible biomass and CHP thermal output, as the regional figure).
+    added: dict[tuple[int, str], int] = {}
+    for r in csv.DictReader(open(shared / "rggi/rggi_emissions_by_state_annual.csv", encoding="utf-8")):
+        year, state = int(r["year"]), r["state"]
+        if (state == "NJ" and year >= 2020) or (state == "VA" and r["rggi_participant"] == "True"):
+            net = float(r["co2_short_tons"]) - float(r["eligible_biomass_short_tons"] or 0) - float(
+                r["eligible_chp_thermal_short_tons"] or 0)
+            added[(year, state)] = round(net)
     rows: list[dict[str, object]] = []
     for r in csv.DictReader(open(shared / "rggi/rggi_emissions_annual.csv", encoding="utf-8")):
         year = int(r["year"])
@@ -254,6 +263,8 @@ def rggi_annual(shared: Path) -> list[dict[str, object]]:
             "compliance_emissions_short_tons": int(float(r["co2_net_biomass_chp_short_tons"])) - exempt,
             "ccr_released_short_tons": int(float(c.get("ccr_released_sold") or 0)),
             "ecr_withheld_short_tons": int(float(c.get("ecr_withheld") or 0)),
+            "nj_added_short_tons": added.get((year, "NJ"), 0),
+            "va_short_tons": added.get((year, "VA"), 0),
             "source": "RGGI COATS unit-level emissions (net of eligible biomass and CHP thermal output, less Maryland "
                       "LIESA sources exempt from compliance), summed by openets; CCR/ECR from RGGI auction notices",
         })
