@@ -16,8 +16,8 @@ DATA = resources.files("openets.data")
 
 def test_every_shipped_table_is_in_the_manifest_with_its_checksum():
     manifest = DATA.joinpath("MANIFEST.md").read_text(encoding="utf-8")
-    listed = dict(re.findall(r"^\| `([^`]+\.csv)` \| \d+ \| `([0-9a-f]{64})` \|", manifest, flags=re.M))
-    shipped = {p.name for p in DATA.iterdir() if p.name.endswith(".csv")}
+    listed = dict(re.findall(r"^\| `([^`]+\.csv(?:\.gz)?)` \| \d+ \| `([0-9a-f]{64})` \|", manifest, flags=re.M))
+    shipped = {p.name for p in DATA.iterdir() if p.name.endswith((".csv", ".csv.gz"))}
     assert set(listed) == shipped
     for name, digest in listed.items():
         assert hashlib.sha256(DATA.joinpath(name).read_bytes()).hexdigest() == digest, name
