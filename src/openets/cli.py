@@ -29,6 +29,18 @@ def _mount() -> None:
 
     app.command(name="supply", help="Supply-demand balance and bank of a linked market, year by year.")(supply)
     app.command(name="simulate", help="Monte Carlo of prices, emissions, bank and auction revenue.")(simulate)
+    from openets.market.hindcast_cli import hindcast
+
+    app.command(name="hindcast", help="Year-by-year hindcasts of WCI 2013-2018 and RGGI 2009-2020 beside the record.")(hindcast)
+    from openets.climate.cli import app as climate_app
+    app.add_typer(climate_app, name="climate", help="Emissions to temperature with FaIR 2.2, offline.")
+    from openets.actions.paris_cli import history_app, paris_app
+
+    app.add_typer(paris_app, name="paris", help="Paris Agreement: entry into force (Art. 21), withdrawal (Art. 28).")
+    app.add_typer(history_app, name="history", help="Historical CO2: a country's share of the world's emissions.")
+    from openets.actions.cli import app as actions_app
+
+    app.add_typer(actions_app, name="actions", help="Bottom-up climate action: coverage, pathways, commitments.")
 
 
 def main(argv: list[str] | None = None) -> int:

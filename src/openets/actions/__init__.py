@@ -1,0 +1,1 @@
+"""Bottom-up climate action: actors, commitments, coverage, pathways and agreement mechanics."""
