@@ -27,6 +27,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 from openets.registry import Registry
 from openets.registry.ledger import make_move
 
@@ -294,6 +296,37 @@ def bench_sweep(runs: int = 1_000) -> tuple[float, float]:
     return serial, parallel
 
 
+def bench_modes(runs: int = 20) -> tuple[float, float, float, float]:
+    """Seconds per run: WCI 2019-2030 in equilibrium and in agents mode (same seeds and firms), and the EU
+    2023-2039 with the MSR fixed point against the same markets solved once without the MSR."""
+    from dataclasses import replace as dc_replace
+
+    from openets.market.simulate import Assumptions, run_once, setting
+    from openets.market.sweep import sweep
+    from openets.rules import load_program
+
+    wci = load_program("wci")
+    start = time.perf_counter()
+    sweep(wci, 2019, 2030, runs, seed=3)
+    equilibrium = (time.perf_counter() - start) / runs
+    start = time.perf_counter()
+    sweep(wci, 2019, 2030, runs, seed=3, mode="agents")
+    agents = (time.perf_counter() - start) / runs
+    eu = load_program("eu")
+    s = setting(eu, 2023, 2039)
+    a = Assumptions(mac_price=250.0, max_share=1.0)
+    start = time.perf_counter()
+    for seed in range(runs):
+        run_once(s, a, np.random.default_rng(seed))
+    with_msr = (time.perf_counter() - start) / runs
+    plain = dc_replace(s, msr=None)
+    start = time.perf_counter()
+    for seed in range(runs):
+        run_once(plain, a, np.random.default_rng(seed))
+    without = (time.perf_counter() - start) / runs
+    return equilibrium, agents, with_msr, without
+
+
 def main() -> int:
     import warnings
 
@@ -310,12 +343,21 @@ def main() -> int:
     print(f"1,000 Monte Carlo runs of WCI 2019-2030: {serial:.1f} s on 1 worker, {parallel:.1f} s on 2 (goal < 30 s: "  # noqa: T201
           f"{'met' if parallel < 30 else 'NOT MET'}); scaling efficiency 1 -> 2 workers {efficiency:.0%} "
           f"(goal >= 80%: {'met' if efficiency >= 0.8 else 'NOT MET'})")
+    eq_run, agent_run, msr_run, plain_run = bench_modes()
+    print(f"Per run: WCI 2019-2030 equilibrium {eq_run * 1000:.0f} ms, agents {agent_run * 1000:.0f} ms "  # noqa: T201
+          f"({agent_run / eq_run:.0f}x); EU 2023-2039 with the MSR fixed point {msr_run * 1000:.0f} ms, the same "
+          f"market without the MSR {plain_run * 1000:.0f} ms ({msr_run / plain_run:.0f}x: one exact equilibrium per iteration)")
     warm_s, cold_s = bench_supply()
     low, high = PEER_HINDCAST_S
     print(f"WCI supply-demand hindcast 2012Q4-2030: {warm_s * 1000:.0f} ms in process, {cold_s:.2f} s in a fresh "  # noqa: T201
           f"process; against the peer's {low:.0f}-{high:.0f} s (WCI-RULES, as stated in issue 4): "
           f"{low / cold_s:.0f}-{high / cold_s:.0f}x faster cold, {low / warm_s:.0f}-{high / warm_s:.0f}x in process "
           f"(goal: under 1 s and at least 30x: {'met' if cold_s < 1 and low / cold_s >= 30 else 'NOT MET'})")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from climate import bench_climate
+
+    for line in bench_climate():
+        print(line)  # noqa: T201
     rows: list[tuple[str, str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "bench.db")

@@ -28,6 +28,9 @@ def test_demo_builds_and_verifies(tmp_path, capsys):
     assert "verify OK" in out and "allocation holding" in out
     assert "supply, emissions and bank" in out and (tmp_path / "wci-supply.png").read_bytes()[:4] == b"\x89PNG"
     assert "Simulation, 200 runs" in out and (tmp_path / "wci-simulation" / "index.html").exists()
+    # Bottom-up: the US Climate Alliance at the end of 2019 (Census/BEA/EPA state figures, actions_us_states_annual.csv).
+    assert "US Climate Alliance: 54.7% / 60.0% / 40.9%" in out
+    assert "Warming in 2100" in out and "K cooler" in out
     with Registry.open(str(db)) as reg:
         report = reg.verify()
         wci = reg.program
