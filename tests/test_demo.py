@@ -30,7 +30,7 @@ def test_demo_builds_and_verifies(tmp_path, capsys):
     assert "Simulation, 200 runs" in out and (tmp_path / "wci-simulation" / "index.html").exists()
     # Bottom-up: the US Climate Alliance at the end of 2019 (Census/BEA/EPA state figures, actions_us_states_annual.csv).
     assert "US Climate Alliance: 54.7% / 60.0% / 40.9%" in out
-    assert "Warming in 2100" in out and "K cooler" in out
+    assert "Warming in 2100" in out and "0.025 K" in out  # TCRE: see tests/climate
     with Registry.open(str(db)) as reg:
         report = reg.verify()
         wci = reg.program

@@ -35,7 +35,7 @@ def read_rows(path: str | Path, columns: Sequence[str], what: str) -> list[tuple
     header = next(reader, [])
     missing = [c for c in columns if c not in header]
     if missing:
-        msg = f"{path} line 1: missing column(s) {', '.join(missing)}; the header is {','.join(columns)}"
+        msg = f"{path} line 1: missing column(s) {', '.join(missing)}; expected the header {','.join(columns)}"
         raise InputError(msg)
     rows: list[tuple[int, dict[str, str]]] = []
     while True:

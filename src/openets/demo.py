@@ -172,7 +172,6 @@ def bottom_up(console: Console) -> int:
     from datetime import date
 
     from openets.actions.coverage import coverage
-    from openets.climate.model import run, summarise
 
     usca = coverage(date(2019, 12, 31), ["usca"])
     three = coverage(date(2019, 12, 31), ["usca", "wasi", "climate-mayors"])
@@ -183,14 +182,12 @@ def bottom_up(console: Console) -> int:
                       f"{n.gdp:.1%} / {n.emissions:.1%})")
     console.print("  America's Pledge (2019): 65% of the population and 68% of the economy; why they differ: "
                   "docs/coverage_vs_americas_pledge.md")
-    from openets.climate.model import background_co2_gt
+    from openets.climate.model import warming_difference
 
-    lower = {y: v - 1.0 for y, v in background_co2_gt().items() if y >= 2025}
-    ensemble = run({"reference": None, "1 Gt/yr less from 2025": lower}, 100)
-    ref, cut = (summarise(ensemble.warming_k[i], ensemble.years) for i in range(2))
-    console.print(f"\nWarming in 2100 (FaIR 2.2, 100 members, K above 1850-1900): reference {ref.median_2100_k:.2f} "
-                  f"(5-95%: {ref.p5_2100_k:.2f}-{ref.p95_2100_k:.2f}); 1 GtCO2 a year less from 2025: "
-                  f"{cut.median_2100_k:.2f}, {ref.median_2100_k - cut.median_2100_k:.3f} K cooler")
+    cut = warming_difference(dict.fromkeys(range(2025, 2101), 1.0), 100)
+    console.print(f"\nWarming in 2100 (FaIR 2.2, 100 members, K above 1850-1900): reference {cut.background_median_2100_k:.2f}; "
+                  f"1 GtCO2 a year less from 2025: {cut.median_2100_k:.3f} K cooler (5-95% over members: "
+                  f"{cut.p5_2100_k:.3f}-{cut.p95_2100_k:.3f})")
     return 0
 
 if __name__ == "__main__":

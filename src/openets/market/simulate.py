@@ -55,7 +55,7 @@ class Assumptions:
             (0 < self.max_share <= 1, f"--max-share {self.max_share}: a share in (0, 1]"),
             (self.offsets_of_limit is None or 0 <= self.offsets_of_limit <= 1,
              f"--offsets-of-limit {self.offsets_of_limit}: a share of the limit in [0, 1]"),
-            (0 <= self.rate < 1, f"discount rate {self.rate}: in [0, 1)"),
+            (0 <= self.rate < 1, f"--rate {self.rate}: a yearly discount rate in [0, 1), e.g. 0.05"),
             (1 <= self.n_firms <= 1_000_000, f"{self.n_firms} firms: between 1 and 1,000,000"),
             (self.terminal_bank >= 0, f"--terminal-bank {self.terminal_bank / 1e6:g}: a bank cannot be negative"),
         ]
@@ -95,14 +95,16 @@ def setting(program: Program, first: int, last: int) -> Setting:
         msg = f"the simulator covers wci, california, quebec, rggi and eu; {program.id!r} has no simulation inputs yet"
         raise InputError(msg)
     members = [j for j in program.jurisdictions if program.vintages(j)]
+    if first < 2013 or last > 2030:
+        msg = (f"--from {first} --to {last}: the {program.id} simulator runs within 2013-2030 (the years with shipped "
+               "allocation)")
+        raise InputError(msg)
     for y in years:
         for j in members:
             if y not in program.vintages(j):
-                msg = f"{j} has no budget for {y} in the rulebook; simulate within {min(program.vintages(j))}-{max(program.vintages(j))}"
+                msg = (f"--from {first} --to {last}: {j} has no budget for {y} in the rulebook; simulate within "
+                       f"{min(program.vintages(j))}-{max(program.vintages(j))}")
                 raise InputError(msg)
-    if first < 2013 or last > 2030:
-        msg = "the WCI simulator runs within 2013-2030 (the years with shipped allocation)"
-        raise InputError(msg)
     history = {j: covered_emissions(j) for j in members}
     # BAU grows from the reported emissions of the year before the first simulated one (from 2013's when the run
     # starts in 2013: the first year with reported covered emissions). In 2013 Québec's market was not yet linked
@@ -185,7 +187,7 @@ def _rggi(program: Program, years: tuple[int, ...]) -> Setting:
     virginia = {int(r["year"]): int(r["va_short_tons"]) for r in shipped}
     first = years[0]
     if first < 2009 or years[-1] > max(program.vintages()):
-        msg = f"RGGI simulates within 2009-{max(program.vintages())}"
+        msg = f"--from {first} --to {years[-1]}: RGGI simulates within 2009-{max(program.vintages())}"
         raise InputError(msg)
     if 2010 <= first <= 2013:
         msg = (
