@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import re
 from pathlib import Path
+
+from tables import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "openets" / "data"
@@ -407,12 +408,7 @@ def city_targets(shared: Path) -> list[dict[str, object]]:
 
 
 def write(name: str, rows: list[dict[str, object]], columns: list[str] | None = None) -> str:
-    path = OUT / name
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns or list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return write_table(OUT / name, rows, columns)
 
 
 def main() -> None:

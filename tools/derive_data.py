@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 from collections import defaultdict
 from pathlib import Path
+
+from tables import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "openets" / "data"
@@ -281,12 +282,7 @@ def rggi_anchors(shared: Path) -> list[dict[str, object]]:
 
 
 def write(name: str, rows: list[dict[str, object]]) -> str:
-    path = OUT / name
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return write_table(OUT / name, rows)
 
 
 def main() -> None:

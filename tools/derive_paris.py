@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 from pathlib import Path
+
+from tables import write_table
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "openets" / "data" / "paris_ratification_record.csv"
@@ -101,11 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = record(args.upstream)
     check(rows)
-    with open(OUT, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    digest = hashlib.sha256(OUT.read_bytes()).hexdigest()
+    digest = write_table(OUT, rows, COLUMNS)
     print(f"| `{OUT.name}` | {len(rows)} | `{digest}` |")  # noqa: T201 - a maintainer tool reports what it wrote
 
 

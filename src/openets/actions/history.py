@@ -15,12 +15,12 @@ recorded); the result says how many years of the span the country has figures fo
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
+from openets.actions.lookup import find_code
 from openets.data import table
 from openets.errors import InputError
 
@@ -130,19 +130,13 @@ def _names() -> dict[str, str]:
 
 def resolve_country(name_or_code: str) -> str:
     """The ISO 3166-1 alpha-3 code (or OWID_WRL for the World) of a code or country name, any case."""
-    wanted = name_or_code.strip()
     names = _names()
-    if wanted.upper() in names:
-        return wanted.upper()
-    by_name = {n.casefold(): code for code, n in names.items()}
-    if wanted.casefold() in by_name:
-        return by_name[wanted.casefold()]
-    codes = [by_name[n] for n in difflib.get_close_matches(wanted.casefold(), list(by_name), n=3, cutoff=0.6)]
-    codes += difflib.get_close_matches(wanted.upper(), list(names), n=3, cutoff=0.67)
-    hint = ", ".join(f"{code} ({names[code]})" for code in dict.fromkeys(codes))
+    code, hint = find_code(name_or_code, names)
+    if code is not None:
+        return code
     msg = (
         f"unknown country {name_or_code!r} in {TABLE}: give an ISO 3166-1 alpha-3 code such as USA, or a country "
-        f"name as OWID spells it, or {WORLD} for the World" + (f"; close matches: {hint}" if hint else "")
+        f"name as OWID spells it, or {WORLD} for the World" + hint
     )
     raise InputError(msg)
 

@@ -18,7 +18,6 @@ shipped record (`paris_ratification_record.csv`).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +25,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from openets.actions.lookup import find_code
 from openets.data import table
 from openets.errors import InputError
 
@@ -369,17 +369,11 @@ def record_deposits() -> tuple[Deposit, ...]:
 def resolve_party(name_or_code: str) -> str:
     """The record's party code of a code or name, any case; an unknown party lists close matches."""
     parties = record_parties()
-    wanted = name_or_code.strip()
-    if wanted.upper() in parties:
-        return wanted.upper()
-    by_name = {n.casefold(): c for c, n in parties.items()}
-    if wanted.casefold() in by_name:
-        return by_name[wanted.casefold()]
-    codes = [by_name[n] for n in difflib.get_close_matches(wanted.casefold(), list(by_name), n=3, cutoff=0.6)]
-    codes += difflib.get_close_matches(wanted.upper(), list(parties), n=3, cutoff=0.67)
-    hint = ", ".join(f"{c} ({parties[c]})" for c in dict.fromkeys(codes))
+    code, hint = find_code(name_or_code, parties)
+    if code is not None:
+        return code
     msg = (
         f"unknown party {name_or_code!r} in {TABLE}: give an ISO 3166-1 alpha-3 code such as USA (EUU for the "
-        f"European Union) or the party's UN name" + (f"; close matches: {hint}" if hint else "")
+        f"European Union) or the party's UN name" + hint
     )
     raise InputError(msg)

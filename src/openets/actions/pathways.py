@@ -35,6 +35,7 @@ from openets.actions.commitments import (Commitment, Unquantified, absolute_targ
                                          piecewise_path)
 from openets.data import table
 from openets.errors import InputError
+from openets.plotfile import png_path
 
 SCENARIOS = {
     "current-policy": "EPA state inventory to 2020; after that each state's 2010-2019 trend (no new commitments)",
@@ -284,13 +285,7 @@ def plot(pathways: Sequence[Pathway], path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(path)
-    if out.suffix.lower() != ".png":
-        msg = f"--plot {out}: give a file name ending in .png"
-        raise InputError(msg)
-    if not out.parent.exists():
-        msg = f"--plot {out}: folder {out.parent} does not exist; create it or give another path"
-        raise InputError(msg)
+    out = png_path(path)
     fig, ax = plt.subplots(figsize=(9, 5))
     first = pathways[0]
     obs = [y for y in first.years if y <= first.last_observed_year]

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from openets.errors import InputError
 from openets.market.supply import Balance, Scenario, balance, read_emissions_csv
+from openets.plotfile import png_path
 from openets.rules.load import load_program
 
 COLUMNS = ("year", "emissions_mt", "supply_mt", "allowances_mt", "offsets_mt", "reserve_sales_mt", "bank_mt",
@@ -150,13 +150,7 @@ def write_plot(result: Balance, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        msg = f"--plot {path!r}: write a .png file name"
-        raise InputError(msg)
-    if not target.parent.exists():
-        msg = f"--plot {path!r}: folder {str(target.parent)!r} does not exist; create it or choose another path"
-        raise InputError(msg)
+    target = png_path(path)
     years = [y.year for y in result.years]
     mt = 1_000_000
     fig, ax = plt.subplots(figsize=(9, 5), dpi=110)

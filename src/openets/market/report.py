@@ -20,6 +20,17 @@ TITLES = {
 }
 
 
+def _folder(directory: str | Path) -> Path:
+    """The report folder, created if need be; an error names the path when it cannot be."""
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"--report {directory}: cannot create the folder ({exc.strerror}); choose another path"
+        raise InputError(msg) from None
+    return out
+
+
 def write_report(result: Sweep, directory: str | Path) -> Path:
     """Write index.html, one PNG per figure and percentiles.csv (and rules.csv) into `directory`."""
     import matplotlib
@@ -28,12 +39,7 @@ def write_report(result: Sweep, directory: str | Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"--report {directory}: cannot create the folder ({exc.strerror}); choose another path"
-        raise InputError(msg) from None
+    out = _folder(directory)
     years = np.array(result.years)
     unit = "million short tons" if result.allowance_unit == "short_ton" else "million tCO2e"
     scale = {"price": 1.0, "emissions": 1e6, "bank": 1e6, "auction_revenue": 1e6}
@@ -108,12 +114,7 @@ def write_cycle_report(result: CycleSweep, directory: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = Path(directory)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        msg = f"--report {directory}: cannot create the folder ({exc.strerror}); choose another path"
-        raise InputError(msg) from None
+    out = _folder(directory)
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=100)
     ax.hist(result.price, bins=min(40, max(5, result.runs // 5)), color="#9ecae1", edgecolor="#08519c")
     for q, style in zip(QUANTILES, (":", "-", ":"), strict=True):
