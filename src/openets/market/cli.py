@@ -223,7 +223,7 @@ def simulate(
     """Monte Carlo of prices, emissions, bank and auction revenue: the 5th, 50th and 95th percentiles by year."""
     from rich.progress import Progress
 
-    from openets.market.simulate import Assumptions
+    from openets.market.simulate import EU_FIRST_YEAR, Assumptions, named_scenario
     from openets.market.sweep import MODES, dask_executor, local_executor, sweep
 
     if mode not in MODES:
@@ -242,15 +242,14 @@ def simulate(
 
     facilities = read_facilities(facilities_file) if facilities_file else None
     loaded = load_program(program)
-    start = first if first is not None else {"rggi": 2014, "eu": 2023}.get(loaded.id, 2019)
+    start = first if first is not None else {"rggi": 2014, "eu": EU_FIRST_YEAR}.get(loaded.id, 2019)
     # The EU cap keeps falling after 2030 and reaches zero in 2040: banks (and so prices) look that far ahead.
-    last = last if last is not None else {"eu": 2039}.get(loaded.id, 2030)
+    cap_end = max(loaded.vintages()) if loaded.id == "eu" else None  # the last year with an EU cap
+    last = last if last is not None else (cap_end or 2030)
     # The EU cap reaches zero: its firms must be able to abate everything, at a price; holders of the EU's large
     # hedging bank are taken to require 10% (stated assumptions, not fitted to the MSR figures held out).
     defaults = {"eu": (400.0, 1.0, 0.10)}.get(loaded.id, (150.0, 0.3, 0.05))
     if scenario is not None:
-        from openets.market.simulate import named_scenario
-
         chosen = named_scenario(scenario, loaded.id)
         defaults = (chosen["mac_price"], chosen["max_share"], chosen["rate"])
     mac_price = mac_price if mac_price is not None else defaults[0]
@@ -258,10 +257,10 @@ def simulate(
     rate = rate if rate is not None else defaults[2]
     assumptions = Assumptions(bau_growth, bau_growth_sd, mac_price, mac_sd, max_share, offsets_of_limit, rate=rate,
                               terminal_bank=terminal_bank * 1e6)
-    if loaded.id == "eu" and last < 2039 and terminal_bank == 0:
-        msg = (f"--to {last}: the EU cap falls to zero in 2039 and holders bank for it; a run ending in {last} with "
-               "nothing banked after it treats the allowances left as worthless, which drives prices to zero. Run to "
-               "2039, or give --terminal-bank (million allowances still banked after --to)")
+    if cap_end is not None and last < cap_end and terminal_bank == 0:
+        msg = (f"--to {last}: the EU cap falls to zero after {cap_end} and holders bank for it; a run ending in {last} "
+               "with nothing banked after it treats the allowances left as worthless, which drives prices to zero. Run "
+               f"to {cap_end}, or give --terminal-bank (million allowances still banked after --to)")
         raise InputError(msg)
     china = loaded.id == "china_power"
     if china and mode != "equilibrium":
