@@ -232,7 +232,6 @@ class Ensemble:
 def build(co2_by_scenario: Mapping[str, np.ndarray], rows: np.ndarray) -> FAIR:
     """A FAIR instance, filled and initialised, for the given CO2 FFI series and calibration rows."""
     from fair import FAIR
-    from fair.interface import initialise
     from fair.io import read_properties
 
     cal, bg = calibration(), background()
@@ -264,13 +263,17 @@ def build(co2_by_scenario: Mapping[str, np.ndarray], rows: np.ndarray) -> FAIR:
 
     species_defaults(f, species_csv)
     override(f, cal, rows)
-    initialise(f.concentration, f.species_configs["baseline_concentration"])
-    initialise(f.forcing, 0)
-    initialise(f.temperature, 0)
-    initialise(f.cumulative_emissions, 0)
-    initialise(f.airborne_emissions, 0)
-    initialise(f.ocean_heat_content_change, 0)
+    initial_state(f)
     return f
+
+
+def initial_state(f: FAIR) -> None:
+    """FaIR's state at the first time bound: baseline concentrations, zero forcing, warming and stores."""
+    from fair.interface import initialise
+
+    initialise(f.concentration, f.species_configs["baseline_concentration"])
+    for store in (f.forcing, f.temperature, f.cumulative_emissions, f.airborne_emissions, f.ocean_heat_content_change):
+        initialise(store, 0)
 
 
 def species_defaults(f: FAIR, species_csv: str) -> None:

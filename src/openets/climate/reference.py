@@ -54,7 +54,7 @@ def run(
     """`model.run` through fair's own loaders: same members, same inputs, one FAIR instance."""
     import pandas as pd
     from fair import FAIR
-    from fair.interface import fill, initialise
+    from fair.interface import fill
     from fair.io import read_properties
 
     rows = model.select_members(model.parse_members(members))
@@ -75,12 +75,7 @@ def run(
             fill(f.forcing, f.forcing.sel(specie=name) * scale, specie=name)
         f.fill_species_configs(paths["species"])
         f.override_defaults(paths["parameters"])
-        initialise(f.concentration, f.species_configs["baseline_concentration"])
-        initialise(f.forcing, 0)
-        initialise(f.temperature, 0)
-        initialise(f.cumulative_emissions, 0)
-        initialise(f.airborne_emissions, 0)
-        initialise(f.ocean_heat_content_change, 0)
+        model.initial_state(f)
         f.run(progress=False)
     bounds = f.temperature.data[:, :, :, 0]
     annual = 0.5 * (bounds[:-1] + bounds[1:])
